@@ -1,0 +1,170 @@
+"""What every actor shares: factor weights, action menus, and the logit decision rule.
+
+Each actor class supplies only its factors and how the world state modulates them; everything
+numeric (weights, loadings, effects, preconditions) comes from the scenario YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import mesa
+import numpy as np
+
+from sim.config import ActorConfig
+from sim.decision import ActionMenu, contributions, logit_choice, utilities
+from sim.distributions import draw
+from sim.streams import ReplicationStreams
+
+if TYPE_CHECKING:
+    from sim.world import WorldState
+
+
+@dataclass
+class Decision:
+    """One actor's choice on one menu this turn, for every replication, with its reasons."""
+
+    actor_id: str
+    menu: ActionMenu
+    chosen: np.ndarray  # [R] action index
+    forced: np.ndarray  # [R] bool: set by an inject or a human player, not by the model
+    utility: np.ndarray  # [R, A]
+    feasible: np.ndarray  # [R, A]
+    contributions: np.ndarray  # [R, F] factor contributions to the chosen action's utility
+    factors: tuple[str, ...]
+
+    def action_names(self) -> list[str]:
+        return [self.menu.actions[i] for i in self.chosen]
+
+
+class CrisisActor(mesa.Agent):
+    """A state in the crisis, deciding each turn from the article's factors."""
+
+    kind: ClassVar[str]
+    #: factor name -> the argument of the article it stands for
+    FACTORS: ClassVar[dict[str, str]]
+
+    def __init__(
+        self, model: mesa.Model, actor_id: str, config: ActorConfig, streams: ReplicationStreams
+    ) -> None:
+        super().__init__(model)
+        self.actor_id = actor_id
+        self.label = config.label
+        self.config = config
+        self.factors = tuple(self.FACTORS)
+        self.weights = np.column_stack(
+            [
+                draw(config.weights[f], f"actors.{actor_id}.weights.{f}", streams)
+                for f in self.factors
+            ]
+        )
+        self.rationality = draw(config.rationality, f"actors.{actor_id}.rationality", streams)
+        menu_names = list(dict.fromkeys(spec.menu for spec in config.actions.values()))
+        self.menus = {
+            name: ActionMenu.build(
+                name,
+                {a: s for a, s in config.actions.items() if s.menu == name},
+                self.factors,
+                config.covert if self.has_covert_variants else None,
+            )
+            for name in menu_names
+        }
+        self.pending: dict[str, np.ndarray] = {}
+        self.decisions: list[Decision] = []
+
+    has_covert_variants: ClassVar[bool] = False
+
+    # ------------------------------------------------------------------ mechanisms per actor
+
+    def modulators(self, world: WorldState) -> np.ndarray:
+        """[R, F] how strongly the current state brings each factor into play."""
+        raise NotImplementedError
+
+    def extra_feasibility(self, menu: ActionMenu, world: WorldState) -> np.ndarray | None:
+        """Feasibility rules that are mechanisms rather than per-action preconditions."""
+        return None
+
+    def observe(self, world: WorldState) -> None:
+        """Update private beliefs after adjudication (most actors keep none)."""
+
+    def on_discovered(self, world: WorldState, discovered: np.ndarray) -> None:
+        """Consequences when a covert act of this actor is exposed."""
+
+    # ------------------------------------------------------------------ shared decision rule
+
+    def feasible(self, menu: ActionMenu, world: WorldState) -> np.ndarray:
+        mask = menu.feasible(world, self.actor_id)
+        extra = self.extra_feasibility(menu, world)
+        if extra is not None:
+            mask &= extra
+        # Never leave a replication without a legal move: fall back to the first action.
+        stuck = ~mask.any(axis=1)
+        if stuck.any():
+            mask[stuck, 0] = True
+        return mask
+
+    def force(self, menu: str, action_index: np.ndarray) -> None:
+        """Impose a move (inject or human player); -1 entries leave the model to decide."""
+        self.pending[menu] = action_index
+
+    def decide(self, world: WorldState, streams: ReplicationStreams) -> list[Decision]:
+        modulators = self.modulators(world)
+        decisions = []
+        for name, menu in self.menus.items():
+            utility = utilities(self.weights, modulators, menu.loadings)
+            feasible = self.feasible(menu, world)
+            uniform = streams.uniform(f"choice:{self.actor_id}:{name}", world.turn)
+            chosen = logit_choice(utility, feasible, self.rationality, uniform)
+            forced_index = self.pending.pop(name, None)
+            forced = np.zeros(world.size, dtype=bool)
+            if forced_index is not None:
+                forced = forced_index >= 0
+                chosen = np.where(forced, forced_index, chosen)
+            decisions.append(
+                Decision(
+                    actor_id=self.actor_id,
+                    menu=menu,
+                    chosen=chosen,
+                    forced=forced,
+                    utility=utility,
+                    feasible=feasible,
+                    contributions=contributions(self.weights, modulators, menu.loadings, chosen),
+                    factors=self.factors,
+                )
+            )
+        self.decisions = decisions
+        return decisions
+
+    def advise(self, world: WorldState) -> dict[str, list[tuple[str, float, dict[str, float]]]]:
+        """For replication 0: each feasible action's utility and factor contributions, best first.
+
+        This is what the classroom advisor shows a team: what the model would do and why.
+        """
+        modulators = self.modulators(world)
+        advice: dict[str, list[tuple[str, float, dict[str, float]]]] = {}
+        for name, menu in self.menus.items():
+            utility = utilities(self.weights, modulators, menu.loadings)[0]
+            feasible = self.feasible(menu, world)[0]
+            rows = []
+            for a in np.flatnonzero(feasible):
+                parts = self.weights[0] * modulators[0] * menu.loadings[a]
+                rows.append(
+                    (
+                        menu.actions[a],
+                        float(utility[a]),
+                        dict(zip(self.factors, parts.tolist(), strict=True)),
+                    )
+                )
+            advice[name] = sorted(rows, key=lambda row: -row[1])
+        return advice
+
+
+def context_value(world: WorldState, name: str) -> np.ndarray:
+    return world.context[name]
+
+
+def stack(columns: Mapping[str, np.ndarray], factors: tuple[str, ...], size: int) -> np.ndarray:
+    """Assemble the [R, F] modulator matrix in the actor's factor order."""
+    return np.column_stack([np.broadcast_to(columns[f], (size,)) for f in factors])

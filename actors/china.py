@@ -1,0 +1,65 @@
+"""China: Iran's oil customer, wary of US secondary sanctions and focused on Taiwan.
+
+Besides the support ladder China sets its purchases of Iranian crude (a second menu), which
+is where the article's "unfulfilled promises" and the 30-40 % fall in imports come from.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from actors.base import stack
+from actors.great_power import GreatPower
+from sim.world import WorldState
+
+
+class China(GreatPower):
+    kind = "china"
+    FACTORS: ClassVar[dict[str, str]] = {
+        "taiwan_focus": "strategic focus on competition with the US in East Asia and Taiwan",
+        "gulf_ties": "economic partnership with Saudi Arabia, the UAE and Israel",
+        "secondary_sanctions_fear": "fear of US secondary sanctions on Chinese firms and banks",
+        "energy_security": "discounted Iranian crude and oil flowing through Hormuz",
+        "brics_sco_credibility": "credibility of BRICS and the SCO, of which Iran is a member",
+        "regime_change_fear": "fear of a pro-Western Iran closing a link to the Middle East",
+        "alignment_against_us": "alignment of interests in the face of US pressure",
+        "escalation_risk": "risk of direct confrontation with the United States",
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.reference_imports: np.ndarray | None = None
+
+    def modulators(self, world: WorldState) -> np.ndarray:
+        if self.reference_imports is None:
+            self.reference_imports = np.maximum(world.china_imports_kbd.copy(), 1.0)
+        # Each further cut hurts more as imports fall, and a deeper discount makes the crude
+        # more attractive: energy security weighs more the less Iranian oil China takes.
+        scarcity = self.reference_imports / np.maximum(world.china_imports_kbd, 1.0)
+        bargain = 1.0 + world.oil_discount / np.maximum(world.oil_price, 1.0)
+        return stack(
+            {
+                "taiwan_focus": world.context["china_taiwan_tension"],
+                "gulf_ties": world.context["gulf_china_trade"],
+                "secondary_sanctions_fear": (
+                    world.context["secondary_sanctions_on_china"]
+                    + world.context["sanctions_intensity"]
+                )
+                / 2.0,
+                "energy_security": scarcity * bargain,
+                "brics_sco_credibility": self.credibility_stake(world),
+                "regime_change_fear": world.regime_threat(),
+                "alignment_against_us": world.us_pressure(),
+                "escalation_risk": self.escalation_risk(world),
+            },
+            self.factors,
+            world.size,
+        )
+
+    def on_discovered(self, world: WorldState, discovered: np.ndarray) -> None:
+        """Exposed covert help invites US secondary sanctions on Chinese buyers."""
+        penalty = self.model.crisis.dynamics.support.discovered_sanctions
+        key = "secondary_sanctions_on_china"
+        world.context[key] = np.minimum(1.0, world.context[key] + penalty * discovered)

@@ -1,0 +1,36 @@
+"""A Gulf monarchy (Saudi Arabia, the UAE, Qatar): hedging between Washington, Beijing, Tehran."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from actors.base import CrisisActor, stack
+from sim.world import WorldState
+
+
+class GulfState(CrisisActor):
+    kind = "gulf_state"
+    FACTORS: ClassVar[dict[str, str]] = {
+        "us_security_dependence": "dependence on US protection and basing agreements",
+        "retaliation_fear": "fear of Iranian retaliation on oil sites and bases",
+        "china_trade": "trade with China, the largest customer of Gulf oil",
+        "iran_detente": "the détente with Iran (the 2023 Saudi-Iran deal brokered in Beijing)",
+    }
+
+    def modulators(self, world: WorldState) -> np.ndarray:
+        return stack(
+            {
+                "us_security_dependence": np.minimum(
+                    1.0, world.us_force_posture + world.recent("iran_attack")
+                ),
+                "retaliation_fear": np.minimum(
+                    1.0, world.escalation_share() + world.recent("iran_attack") + world.hormuz / 2.0
+                ),
+                "china_trade": world.context["gulf_china_trade"],
+                "iran_detente": 1.0 - world.escalation_share(),
+            },
+            self.factors,
+            world.size,
+        )

@@ -1,0 +1,40 @@
+"""Russia: a partner with its hands full in Ukraine and ties it will not burn in the Gulf."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from actors.base import stack
+from actors.great_power import GreatPower
+from sim.world import WorldState
+
+
+class Russia(GreatPower):
+    kind = "russia"
+    FACTORS: ClassVar[dict[str, str]] = {
+        "ukraine_commitment": "military and political resources tied up in the war in Ukraine",
+        "gulf_ties": "ties with Israel and Arab states that a war alongside Iran would risk",
+        "brics_sco_credibility": "credibility of BRICS and the SCO, of which Iran is a member",
+        "regime_change_fear": "fear that a new regime turns Iran into a platform against Russia",
+        "alignment_against_us": "alignment of interests in the face of US pressure",
+        "escalation_risk": "risk of direct confrontation with the United States",
+        "oil_revenue": "gains from high oil prices while Iranian supply is disrupted",
+    }
+
+    def modulators(self, world: WorldState) -> np.ndarray:
+        base = self.model.crisis.dynamics.oil.base_price
+        return stack(
+            {
+                "ukraine_commitment": world.context["russia_ukraine_commitment"],
+                "gulf_ties": np.ones(world.size),
+                "brics_sco_credibility": self.credibility_stake(world),
+                "regime_change_fear": world.regime_threat(),
+                "alignment_against_us": world.us_pressure(),
+                "escalation_risk": self.escalation_risk(world),
+                "oil_revenue": np.maximum(0.0, world.oil_price / base - 1.0),
+            },
+            self.factors,
+            world.size,
+        )

@@ -1,0 +1,43 @@
+"""The United States: stop the nuclear programme at an acceptable cost and oil price."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from actors.base import CrisisActor, stack
+from sim.world import Hormuz, WorldState
+
+
+class UnitedStates(CrisisActor):
+    kind = "united_states"
+    FACTORS: ClassVar[dict[str, str]] = {
+        "nonproliferation": "priority on keeping Iran from the bomb",
+        "cost_aversion": "aversion to casualties and the cost of a long war",
+        "oil_price_sensitivity": "sensitivity to oil prices and Hormuz disruption",
+        "ally_commitment": "commitments to Israel and the Gulf partners under Iranian fire",
+        "great_power_risk": "risk of a clash with Russia or China",
+        "regime_change_ambition": "appetite for regime change in Tehran",
+    }
+
+    def modulators(self, world: WorldState) -> np.ndarray:
+        base = self.model.crisis.dynamics.oil.base_price
+        powers = world.great_power_ids()
+        visible = np.max([world.public_support(p) for p in powers], axis=0) if powers else 0.0
+        return stack(
+            {
+                "nonproliferation": 0.5 + 0.5 * world.nuclear_signal,
+                # Using force is never free; its expected cost grows as the war widens.
+                "cost_aversion": 0.25 + 0.75 * world.escalation_share(),
+                "oil_price_sensitivity": np.maximum(0.0, world.oil_price / base - 1.0)
+                + (world.hormuz == Hormuz.CLOSED),
+                "ally_commitment": np.minimum(
+                    1.0, world.recent("iran_attack") + world.hormuz / 2.0
+                ),
+                "great_power_risk": visible / 7.0,
+                "regime_change_ambition": world.context["us_regime_change_intent"],
+            },
+            self.factors,
+            world.size,
+        )

@@ -1,0 +1,520 @@
+"""Scenario files: YAML with `extends:`, command-line overrides, and pydantic validation.
+
+A scenario is data (actors, weights, action menus, context, injects); the engine holds only
+mechanisms. Errors name the file, the field path, the line and what was expected, because the
+people who write scenarios are analysts and instructors, not the engine's authors.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from sim.distributions import Param, param_support
+from sim.errors import ConfigError
+
+CONFIG_ROOT = Path(__file__).resolve().parent.parent / "configs"
+
+# ----------------------------------------------------------------------------- value checks
+
+
+def _in_range(low: float, high: float):
+    def check(param: Param) -> Param:
+        lo, hi = param_support(param)
+        if lo < low or hi > high:
+            raise ValueError(f"expected a value in [{low}, {high}], got range [{lo}, {hi}]")
+        return param
+
+    return AfterValidator(check)
+
+
+Unit = Annotated[Param, _in_range(0.0, 1.0)]
+NonNegative = Annotated[Param, _in_range(0.0, float("inf"))]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ----------------------------------------------------------------------------- model rules
+
+
+class Ladders(Strict):
+    escalation: list[str] = Field(min_length=2)
+    war_threshold: int = Field(ge=1)
+    support: list[str] = Field(min_length=8, max_length=8)
+
+    @model_validator(mode="after")
+    def _threshold_on_ladder(self) -> Ladders:
+        if self.war_threshold >= len(self.escalation):
+            raise ValueError(f"war_threshold must be below the top rung {len(self.escalation) - 1}")
+        return self
+
+
+class OilDynamics(Strict):
+    base_price: float = Field(gt=0)
+    escalation_premium: float = Field(ge=0)
+    harassment_premium: float = Field(ge=0)
+    closure_premium: float = Field(ge=0)
+    adjustment_rate: Probability
+    volatility: float = Field(ge=0)
+    floor_price: float = Field(gt=0)
+
+
+class IranDynamics(Strict):
+    war_stability_cost: float = Field(ge=0)
+    sanctions_stability_cost: float = Field(ge=0)
+    revenue_stability_gain: float = Field(ge=0)
+    regime_pressure_cost: float = Field(ge=0)
+    recovery_rate: Probability
+    collapse_threshold: Probability
+    belief_learning_rate: Probability
+    normal_exports_kbd: float = Field(gt=0)
+    closure_export_factor: Probability
+    military_recovery_rate: Probability
+
+
+class EscalationDynamics(Strict):
+    decay_probability: Probability
+    ceasefire_base: Probability
+    ceasefire_per_signal: Probability
+    settlement_threshold: float = Field(gt=0)
+    negotiation_decay: Probability
+    regime_pressure_decay: Probability
+    posture_decay: Probability
+    incident_min_escalation: int = Field(ge=0)
+
+
+class SupportDynamics(Strict):
+    max_step_up: int = Field(ge=1, le=7)
+    discovered_sanctions: float = Field(ge=0)
+
+
+class ImportDynamics(Strict):
+    min_kbd: float = Field(ge=0)
+    max_kbd: float = Field(gt=0)
+
+
+class Dynamics(Strict):
+    oil: OilDynamics
+    iran: IranDynamics
+    escalation: EscalationDynamics
+    support: SupportDynamics
+    china_imports: ImportDynamics
+
+
+Phase = Literal["diplomatic", "economic", "covert", "military"]
+
+
+class ActionSpec(Strict):
+    description: str
+    phase: Phase
+    menu: str = "main"
+    loadings: dict[str, float] = Field(default_factory=dict)
+    requires: list[str] = Field(default_factory=list)
+    effects: dict[str, float] = Field(default_factory=dict)
+    level: int | None = Field(default=None, ge=0, le=7)
+
+
+class CovertRules(Strict):
+    """How a covert act differs from its overt twin (a great power's support ladder)."""
+
+    levels: list[int]
+    loading_scale: dict[str, float]
+    effect_scale: Probability
+    discovery_probability: Probability
+
+
+ActorKind = Literal["iran", "united_states", "russia", "china", "gulf_state"]
+
+
+class ActorConfig(Strict):
+    kind: ActorKind
+    label: str
+    rationality: NonNegative
+    weights: dict[str, NonNegative]
+    actions: dict[str, ActionSpec] = Field(min_length=1)
+    covert: CovertRules | None = None
+
+
+class PathRule(Strict):
+    """An exogenous path: drift per turn plus a random walk, kept inside [0, 1]."""
+
+    drift: float = 0.0
+    volatility: float = Field(default=0.0, ge=0)
+
+
+ContextName = Literal[
+    "russia_ukraine_commitment",
+    "china_taiwan_tension",
+    "sanctions_intensity",
+    "secondary_sanctions_on_china",
+    "us_regime_change_intent",
+    "gulf_china_trade",
+]
+
+
+class Context(Strict):
+    russia_ukraine_commitment: Unit
+    china_taiwan_tension: Unit
+    sanctions_intensity: Unit
+    secondary_sanctions_on_china: Unit
+    us_regime_change_intent: Unit
+    gulf_china_trade: Unit
+
+
+class InitialState(Strict):
+    escalation: int = Field(ge=0)
+    us_force_posture: Unit
+    oil_price: NonNegative
+    oil_discount: NonNegative
+    iran_stability: Unit
+    iran_military_capacity: Unit
+    china_imports_kbd: NonNegative
+    other_exports_kbd: NonNegative
+    hormuz: int = Field(ge=0, le=2)
+    regime_pressure: Unit
+    support: dict[str, Annotated[int, Field(ge=0, le=7)]]
+    iran_belief: dict[str, Annotated[Param, _in_range(0.0, 7.0)]]
+
+
+class Inject(Strict):
+    """A scheduled event: force an actor's move, apply effects, or set context values."""
+
+    turn: int = Field(ge=1)
+    note: str = ""
+    actor: str | None = None
+    action: str | None = None
+    effects: dict[str, float] = Field(default_factory=dict)
+    context: dict[ContextName, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Inject:
+        if (self.actor is None) != (self.action is None):
+            raise ValueError("an inject that forces a move needs both 'actor' and 'action'")
+        if self.actor is None and not self.effects and not self.context:
+            raise ValueError("an inject needs 'actor' and 'action', 'effects' or 'context'")
+        return self
+
+
+class Incident(Strict):
+    """A random event that may strike any turn once the crisis is hot enough."""
+
+    description: str
+    probability: Probability
+    min_escalation: int = Field(ge=0)
+    effects: dict[str, float]
+
+
+class Experiment(Strict):
+    replications: int = Field(default=1000, ge=1)
+    seed: int = Field(default=0, ge=0)
+    out: str | None = None
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    turn_days: float = Field(gt=0)
+    horizon: int = Field(ge=1, le=1000)
+    ladders: Ladders
+    dynamics: Dynamics
+    context: Context
+    paths: dict[ContextName, PathRule] = Field(default_factory=dict)
+    initial: InitialState
+    actors: dict[str, ActorConfig] = Field(min_length=1)
+    injects: list[Inject] = Field(default_factory=list)
+    incidents: dict[str, Incident] = Field(default_factory=dict)
+    experiment: Experiment = Field(default_factory=Experiment)
+    classroom: dict[str, Any] | None = None
+    #: free-form room for YAML anchors that other fields refer to (`*gulf_actions`)
+    templates: dict[str, Any] | None = None
+
+
+# ----------------------------------------------------------------------------- YAML reading
+
+Position = tuple[str, int | None]  # (file shown to the user, line)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _positions(node: yaml.Node, prefix: tuple, shown: str, out: dict[tuple, Position]) -> None:
+    out[prefix] = (shown, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[(*prefix, key)] = (shown, key_node.start_mark.line + 1)
+            _positions(value_node, (*prefix, key), shown, out)
+            out[(*prefix, key)] = (shown, key_node.start_mark.line + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _positions(item, (*prefix, index), shown, out)
+
+
+def _read(path: Path) -> tuple[dict, dict[tuple, Position]]:
+    shown = _display(path)
+    if not path.is_file():
+        raise ConfigError(shown, None, "file not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        document = yaml.safe_load(text)
+        node = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(shown, None, f"not valid YAML ({problem})", line) from None
+    if not isinstance(document, dict):
+        kind = "empty" if document is None else type(document).__name__
+        raise ConfigError(shown, None, f"expected a mapping of fields at the top, got {kind}", 1)
+    positions: dict[tuple, Position] = {}
+    if node is not None:
+        _positions(node, (), shown, positions)
+    return document, positions
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def resolve_path(name: str | Path, relative_to: Path | None = None) -> Path:
+    """Find a scenario by path, or by name in the folder of its parent or in configs/."""
+    candidate = Path(name)
+    bases = [relative_to] if relative_to else []
+    bases += [Path.cwd(), CONFIG_ROOT]
+    names = (
+        [candidate]
+        if candidate.suffix in (".yaml", ".yml")
+        else [
+            candidate.with_name(candidate.name + ".yaml"),
+            candidate,
+        ]
+    )
+    if candidate.is_absolute():
+        return next((n for n in names if n.is_file()), names[0])
+    for base in bases:
+        for n in names:
+            if (base / n).is_file():
+                return base / n
+    return (bases[0] / names[0]) if relative_to else names[0]
+
+
+def load_tree(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple, Position]]:
+    """The merged tree of a scenario and everything it extends, with where each value came from."""
+    path = path.resolve() if path.exists() else path
+    if path in _chain:
+        raise ConfigError(_display(path), "extends", "circular extends chain")
+    document, positions = _read(path)
+    parents = document.pop("extends", None)
+    if parents is None:
+        return document, positions
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise ConfigError(
+            _display(path),
+            "extends",
+            "expected a scenario name or a list of names",
+            positions.get(("extends",), (None, None))[1],
+        )
+    tree: dict = {}
+    merged_positions: dict[tuple, Position] = {}
+    for parent in parents:
+        parent_path = resolve_path(parent, path.parent)
+        if not parent_path.is_file():
+            raise ConfigError(
+                _display(path),
+                "extends",
+                f"no scenario '{parent}' (looked for {_display(parent_path)})",
+                positions.get(("extends",), (None, None))[1],
+            )
+        parent_tree, parent_positions = load_tree(parent_path, (*_chain, path))
+        tree = _merge(tree, parent_tree)
+        merged_positions.update(parent_positions)
+    merged_positions.update(positions)
+    return _merge(tree, document), merged_positions
+
+
+def apply_override(tree: dict, assignment: str, positions: dict[tuple, Position]) -> None:
+    """Apply one `dotted.path=value` override; the value is read as YAML (numbers, lists...)."""
+    if "=" not in assignment:
+        raise ConfigError("--set", assignment, "expected dotted.path=value")
+    dotted, raw = assignment.split("=", 1)
+    keys = [k for k in dotted.strip().split(".")]
+    if not all(keys):
+        raise ConfigError(
+            "--set", dotted, "expected a dotted path like context.sanctions_intensity"
+        )
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    node: Any = tree
+    for depth, key in enumerate(keys[:-1]):
+        child = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(child, dict):
+            if isinstance(node, dict) and key not in node:
+                raise ConfigError("--set", ".".join(keys[: depth + 1]), "no such field")
+            raise ConfigError("--set", ".".join(keys[: depth + 1]), "is not a mapping")
+        node = child
+    if keys[-1] not in node:
+        raise ConfigError("--set", dotted, "no such field")
+    node[keys[-1]] = value
+    positions[tuple(keys)] = ("--set", None)
+
+
+# ----------------------------------------------------------------------------- error messages
+
+
+def _model_at(path: tuple) -> type[BaseModel] | None:
+    """The pydantic model that validates the mapping at `path`, to list its allowed fields."""
+    annotation: Any = Scenario
+    for key in path:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(key)
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]
+        elif typing.get_origin(annotation) is list:
+            annotation = typing.get_args(annotation)[0]
+        else:
+            return None
+    annotation = _unwrap(annotation)
+    return (
+        annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    )
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            models = [
+                a
+                for a in typing.get_args(annotation)
+                if isinstance(a, type) and issubclass(a, BaseModel)
+            ]
+            if len(models) != 1:
+                return annotation
+            annotation = models[0]
+        else:
+            return annotation
+
+
+_UNION_BRANCHES = {
+    "float",
+    "int",
+    "str",
+    "bool",
+    "uniform",
+    "normal",
+    "triangular",
+    "beta",
+    "choice",
+}
+
+
+def _user_path(loc: tuple) -> tuple:
+    """Drop pydantic's union-branch names from an error location, keeping real keys."""
+    return tuple(
+        element
+        for element in loc
+        if not (isinstance(element, str) and (element in _UNION_BRANCHES or "[" in element))
+    )
+
+
+def _describe(error: dict, tree: dict, path: tuple) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        model = _model_at(path[:-1])
+        allowed = f" (expected one of: {', '.join(model.model_fields)})" if model else ""
+        return f"unknown field '{path[-1]}'{allowed}"
+    if kind == "missing":
+        return "missing required field"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if "input" in error and kind not in ("value_error", "assertion_error"):
+        value = error["input"]
+        if not isinstance(value, dict | list):
+            message += f" (got {value!r})"
+    if kind in ("float_parsing", "float_type", "model_attributes_type", "union_tag_invalid"):
+        message = (
+            "expected a number or a distribution such as {dist: uniform, low: 0.2, high: 0.6}"
+            f" (got {error.get('input')!r})"
+        )
+    return message
+
+
+def _pick(errors: list[dict]) -> dict:
+    """Of a union's alternative errors, report the most specific one."""
+    for error in errors:
+        if error["type"] not in ("float_parsing", "float_type", "model_attributes_type"):
+            return error
+    return errors[0]
+
+
+def _located(path: tuple, message: str, positions: dict[tuple, Position], shown: str):
+    source = None
+    for cut in range(len(path), -1, -1):
+        if path[:cut] in positions:
+            source = positions[path[:cut]]
+            break
+    file, line = source if source else (shown, None)
+    field = ".".join(str(p) for p in path) or None
+    return ConfigError(file, field, message, line)
+
+
+def validate_tree(tree: dict, positions: dict[tuple, Position], shown: str) -> Scenario:
+    """Validate field types and ranges, then cross-references (factors, actions, actors)."""
+    from sim.consistency import InconsistentScenario, check_scenario
+
+    try:
+        scenario = Scenario.model_validate(tree)
+    except ValidationError as exc:
+        error = _pick(exc.errors())
+        path = _user_path(error["loc"])
+        raise _located(path, _describe(error, tree, path), positions, shown) from None
+    try:
+        check_scenario(scenario)
+    except InconsistentScenario as exc:
+        raise _located(exc.path, exc.expected, positions, shown) from None
+    return scenario
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Read, merge, override and validate a scenario file."""
+    resolved = resolve_path(path)
+    tree, positions = load_tree(resolved)
+    for assignment in overrides:
+        apply_override(tree, assignment, positions)
+    return validate_tree(tree, positions, _display(resolved))

@@ -1,0 +1,120 @@
+"""Cross-reference checks a schema cannot express: factors, actions, actors and effects agree."""
+
+from __future__ import annotations
+
+from sim.config import Scenario
+from sim.decision import Condition
+from sim.effects import EFFECTS
+from sim.world import CONDITION_VARIABLES
+
+
+class InconsistentScenario(Exception):
+    def __init__(self, path: tuple, expected: str) -> None:
+        self.path = path
+        self.expected = expected
+        super().__init__(expected)
+
+
+def _known_effects(effects: dict, path: tuple) -> None:
+    for name in effects:
+        if name not in EFFECTS:
+            raise InconsistentScenario(
+                (*path, name), f"unknown effect (expected one of: {', '.join(EFFECTS)})"
+            )
+
+
+def check_scenario(scenario: Scenario) -> None:
+    from actors import ACTOR_CLASSES
+
+    kinds = [actor.kind for actor in scenario.actors.values()]
+    for required in ("iran", "united_states"):
+        if kinds.count(required) != 1:
+            raise InconsistentScenario(
+                ("actors",), f"expected exactly one actor of kind '{required}'"
+            )
+    great_powers = {a for a, c in scenario.actors.items() if c.kind in ("russia", "china")}
+    known_conditions = set(CONDITION_VARIABLES)
+    for actor_id, actor in scenario.actors.items():
+        factors = ACTOR_CLASSES[actor.kind].FACTORS
+        base = ("actors", actor_id)
+        for factor in actor.weights:
+            if factor not in factors:
+                raise InconsistentScenario(
+                    (*base, "weights", factor),
+                    f"unknown factor for a {actor.kind} (expected one of: {', '.join(factors)})",
+                )
+        for factor in factors:
+            if factor not in actor.weights:
+                raise InconsistentScenario((*base, "weights", factor), "missing factor weight")
+        for name, spec in actor.actions.items():
+            where = (*base, "actions", name)
+            for factor in spec.loadings:
+                if factor not in factors:
+                    raise InconsistentScenario(
+                        (*where, "loadings", factor),
+                        f"unknown factor (expected one of: {', '.join(factors)})",
+                    )
+            _known_effects(spec.effects, (*where, "effects"))
+            for index, text in enumerate(spec.requires):
+                try:
+                    Condition.parse(text, known_conditions)
+                except ValueError as exc:
+                    raise InconsistentScenario((*where, "requires", index), str(exc)) from None
+            if spec.level is not None and actor_id not in great_powers:
+                raise InconsistentScenario(
+                    (*where, "level"), "support levels are for Russia and China only"
+                )
+        if actor.kind in ("russia", "china") and actor.covert is None:
+            raise InconsistentScenario((*base, "covert"), "missing covert rules for a great power")
+    for key, table in (
+        ("support", scenario.initial.support),
+        ("iran_belief", scenario.initial.iran_belief),
+    ):
+        for actor_id in table:
+            if actor_id not in great_powers:
+                expected = ", ".join(sorted(great_powers))
+                raise InconsistentScenario(
+                    ("initial", key, actor_id),
+                    f"not a great power of this scenario (expected one of: {expected})",
+                )
+    if scenario.initial.escalation >= len(scenario.ladders.escalation):
+        raise InconsistentScenario(
+            ("initial", "escalation"),
+            f"expected a rung from 0 to {len(scenario.ladders.escalation) - 1}",
+        )
+    for index, inject in enumerate(scenario.injects):
+        where = ("injects", index)
+        if inject.turn > scenario.horizon:
+            raise InconsistentScenario(
+                (*where, "turn"), f"after the horizon ({scenario.horizon} turns)"
+            )
+        _known_effects(inject.effects, (*where, "effects"))
+        if inject.actor is None:
+            continue
+        if inject.actor not in scenario.actors:
+            raise InconsistentScenario(
+                (*where, "actor"),
+                f"unknown actor '{inject.actor}' (expected one of: {', '.join(scenario.actors)})",
+            )
+        actions = available_actions(scenario, inject.actor)
+        if inject.action not in actions:
+            raise InconsistentScenario(
+                (*where, "action"),
+                f"unknown action '{inject.action}' for {inject.actor} "
+                f"(expected one of: {', '.join(actions)})",
+            )
+    for name, incident in scenario.incidents.items():
+        _known_effects(incident.effects, ("incidents", name, "effects"))
+
+
+def available_actions(scenario: Scenario, actor_id: str) -> list[str]:
+    """Every action name of an actor, covert variants of a great power included."""
+    actor = scenario.actors[actor_id]
+    names = list(actor.actions)
+    if actor.covert is not None:
+        names += [
+            f"covert_{n}"
+            for n, s in actor.actions.items()
+            if s.level is not None and s.level in actor.covert.levels
+        ]
+    return names

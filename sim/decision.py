@@ -1,0 +1,163 @@
+"""Factor-based utilities and logit (quantal-response) choice, vectorised over replications.
+
+Utility of an action = sum over factors of weight x loading x state modulator. Keeping the three
+terms separate is what lets every decision be explained as a list of factor contributions.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import ActionSpec, CovertRules
+from sim.effects import EFFECT_INDEX, EFFECTS
+
+PHASES = ("diplomatic", "economic", "covert", "military")
+
+_OPERATORS = {
+    "<=": operator.le,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+}
+_CONDITION = re.compile(r"^\s*([a-z_]+)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A precondition such as `escalation >= 4`, checked per replication."""
+
+    variable: str
+    op: str
+    value: float
+
+    @classmethod
+    def parse(cls, text: str, known: set[str]) -> Condition:
+        match = _CONDITION.match(text)
+        if not match:
+            raise ValueError(f"expected a condition like 'escalation >= 4', got {text!r}")
+        variable, op, value = match.groups()
+        if variable not in known:
+            raise ValueError(
+                f"unknown variable '{variable}' in {text!r} (expected one of: "
+                f"{', '.join(sorted(known))})"
+            )
+        return cls(variable, op, float(value))
+
+    def holds(self, world, actor_id: str) -> np.ndarray:
+        from sim.world import CONDITION_VARIABLES
+
+        values = CONDITION_VARIABLES[self.variable](world, actor_id)
+        return _OPERATORS[self.op](values, self.value)
+
+
+@dataclass
+class ActionMenu:
+    """One menu of an actor (its main moves, or China's oil purchases) as arrays."""
+
+    name: str
+    actions: list[str]
+    descriptions: list[str]
+    phases: np.ndarray  # [A] index into PHASES
+    loadings: np.ndarray  # [A, F]
+    effects: np.ndarray  # [A, E]
+    levels: np.ndarray  # [A] support-ladder level, -1 where none
+    covert: np.ndarray  # [A] bool
+    conditions: list[list[Condition]]
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        specs: dict[str, ActionSpec],
+        factors: tuple[str, ...],
+        covert_rules: CovertRules | None = None,
+    ) -> ActionMenu:
+        """Build the menu; a great power's covert variants are derived from its overt acts."""
+        from sim.world import CONDITION_VARIABLES
+
+        known = set(CONDITION_VARIABLES)
+        rows: list[tuple[str, ActionSpec, bool]] = [(n, s, False) for n, s in specs.items()]
+        if covert_rules is not None:
+            rows += [
+                (f"covert_{n}", s, True)
+                for n, s in specs.items()
+                if s.level is not None and s.level in covert_rules.levels
+            ]
+        loadings = np.zeros((len(rows), len(factors)))
+        effects = np.zeros((len(rows), len(EFFECTS)))
+        for i, (_, spec, covert) in enumerate(rows):
+            for factor, loading in spec.loadings.items():
+                scale = covert_rules.loading_scale.get(factor, 1.0) if covert else 1.0
+                loadings[i, factors.index(factor)] = loading * scale
+            for effect, amount in spec.effects.items():
+                scale = covert_rules.effect_scale if covert else 1.0
+                effects[i, EFFECT_INDEX[effect]] = amount * scale
+        return cls(
+            name=name,
+            actions=[n for n, _, _ in rows],
+            descriptions=[
+                ("Covertly: " + s.description[0].lower() + s.description[1:])
+                if c
+                else s.description
+                for _, s, c in rows
+            ],
+            phases=np.array([PHASES.index(s.phase) for _, s, _ in rows]),
+            loadings=loadings,
+            effects=effects,
+            levels=np.array([-1 if s.level is None else s.level for _, s, _ in rows]),
+            covert=np.array([c for _, _, c in rows], dtype=bool),
+            conditions=[[Condition.parse(r, known) for r in s.requires] for _, s, _ in rows],
+        )
+
+    def index(self, action: str) -> int:
+        return self.actions.index(action)
+
+    def feasible(self, world, actor_id: str) -> np.ndarray:
+        """[R, A] mask of actions whose preconditions hold in each replication."""
+        mask = np.ones((world.size, len(self.actions)), dtype=bool)
+        for a, conditions in enumerate(self.conditions):
+            for condition in conditions:
+                mask[:, a] &= condition.holds(world, actor_id)
+        return mask
+
+
+def utilities(weights: np.ndarray, modulators: np.ndarray, loadings: np.ndarray) -> np.ndarray:
+    """[R, A] utilities from [R, F] weights, [R, F] modulators and [A, F] loadings."""
+    return (weights * modulators) @ loadings.T
+
+
+def contributions(
+    weights: np.ndarray, modulators: np.ndarray, loadings: np.ndarray, chosen: np.ndarray
+) -> np.ndarray:
+    """[R, F] factor contributions to the utility of each replication's chosen action."""
+    return weights * modulators * loadings[chosen]
+
+
+def choice_probabilities(
+    utility: np.ndarray, feasible: np.ndarray, rationality: np.ndarray
+) -> np.ndarray:
+    """Logit choice probabilities; infeasible actions get probability zero."""
+    scaled = np.where(feasible, rationality[:, None] * utility, -np.inf)
+    scaled -= scaled.max(axis=1, keepdims=True)
+    weights = np.exp(scaled)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def logit_choice(
+    utility: np.ndarray, feasible: np.ndarray, rationality: np.ndarray, uniform: np.ndarray
+) -> np.ndarray:
+    """Draw one action per replication from the logit rule using one uniform number each."""
+    cumulative = np.cumsum(choice_probabilities(utility, feasible, rationality), axis=1)
+    chosen = (cumulative < uniform[:, None] * cumulative[:, -1:]).sum(axis=1)
+    # Guard against rounding at the top end landing on an infeasible trailing action.
+    chosen = np.minimum(chosen, utility.shape[1] - 1)
+    bad = ~feasible[np.arange(len(chosen)), chosen]
+    if bad.any():
+        chosen[bad] = np.argmax(np.where(feasible[bad], utility[bad], -np.inf), axis=1)
+    return chosen

@@ -1,0 +1,20 @@
+"""Errors that reach the user as one line, never as a traceback."""
+
+from __future__ import annotations
+
+
+class WargameError(Exception):
+    """A user-facing error: the CLI prints its message on one line and exits with code 2."""
+
+
+class ConfigError(WargameError):
+    """A scenario file that cannot be used: names the file, the field path, the line and why."""
+
+    def __init__(self, file: str, field: str | None, expected: str, line: int | None = None):
+        self.file = file
+        self.field = field
+        self.expected = expected
+        self.line = line
+        where = file if line is None else f"{file}:{line}"
+        what = f" {field}:" if field else ""
+        super().__init__(f"{where}:{what} {expected}")

@@ -1,0 +1,250 @@
+"""The crisis model: one Mesa model advancing a batch of replications in lockstep.
+
+A replication's result depends only on (scenario, master seed, replication index): every random
+draw is addressed by those, so replication i gives the same record alone, inside a batch of any
+size, or on another machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from actors import ACTOR_CLASSES, CrisisActor, Decision
+from sim.adjudication import TurnReport, adjudicate, apply_effects
+from sim.config import Scenario, load_scenario
+from sim.effects import EFFECT_INDEX, EFFECTS
+from sim.outcomes import OutcomeTracker
+from sim.streams import ReplicationStreams
+from sim.world import WorldState
+
+TRAJECTORY_FIELDS = (
+    "escalation",
+    "oil_price",
+    "hormuz",
+    "iran_stability",
+    "iran_military_capacity",
+    "us_force_posture",
+    "china_imports_kbd",
+    "regime_pressure",
+)
+
+
+class CrisisModel(mesa.Model):
+    """The Iran-US crisis for a batch of replications; `step()` plays one turn of all of them.
+
+    Args:
+        scenario: a validated `Scenario`, or a scenario name or path to load.
+        replications: how many replications (indices 0..n-1), or the explicit indices to run.
+        replication: a single replication index (a batch of one); for `mesa.batch_run`.
+        rng: the master seed (an int), as in any Mesa model. Other seed-likes draw a master seed.
+        overrides: `dotted.path=value` overrides applied when loading a scenario by name.
+        record_decisions: keep every decision with its factor contributions (for narratives).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path = "baseline",
+        replications: int | Sequence[int] | None = None,
+        *,
+        replication: int | None = None,
+        rng: int | np.random.Generator | None = None,
+        overrides: Sequence[str] = (),
+        record_decisions: bool = False,
+    ) -> None:
+        super().__init__(rng=rng)
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario, list(overrides))
+        self.crisis = scenario  # `scenario` is taken by mesa.Model (its experimental Scenario)
+        if isinstance(rng, int | np.integer):
+            self.master_seed = int(rng)
+        else:
+            self.master_seed = int(self.rng.integers(0, 2**63 - 1))
+        if replication is not None:
+            indices = np.array([replication])
+        elif replications is None:
+            indices = np.array([0])
+        elif isinstance(replications, int | np.integer):
+            indices = np.arange(int(replications))
+        else:
+            indices = np.asarray(list(replications))
+        self.replications = indices.astype(np.int64)
+        self.streams = ReplicationStreams(self.master_seed, self.replications)
+        self.world = WorldState.initial(scenario, self.streams)
+        self.actors: dict[str, CrisisActor] = {
+            actor_id: ACTOR_CLASSES[config.kind](self, actor_id, config, self.streams)
+            for actor_id, config in scenario.actors.items()
+        }
+        self.gulf_ids = [a for a, c in scenario.actors.items() if c.kind == "gulf_state"]
+        self.outcomes = OutcomeTracker(self.world, self.replications, self.gulf_ids)
+        self.record_decisions = record_decisions
+        self.decision_log: list[tuple[int, list[Decision]]] = []
+        self.reports: list[TurnReport] = []
+        self.trajectory: list[dict[str, np.ndarray]] = [self._snapshot()]
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "escalation": lambda m: float(m.world.escalation.mean()),
+                "oil_price": lambda m: float(m.world.oil_price.mean()),
+                "iran_stability": lambda m: float(m.world.iran_stability.mean()),
+                "china_imports_kbd": lambda m: float(m.world.china_imports_kbd.mean()),
+                **{
+                    f"{p}_support": (lambda m, p=p: float(m.world.support[p].mean()))
+                    for p in self.world.great_power_ids()
+                },
+                "active": lambda m: int(m.world.active.sum()),
+            }
+        )
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ the turn
+
+    @property
+    def turn(self) -> int:
+        return self.world.turn
+
+    def submit(self, actor_id: str, action: str, menu: str = "main") -> None:
+        """Fix an actor's next move in every replication (a human player or a facilitator)."""
+        actor = self.actors[actor_id]
+        index = actor.menus[menu].index(action)
+        actor.force(menu, np.full(self.world.size, index))
+
+    def step(self) -> None:
+        world = self.world
+        if not world.active.any():
+            self.running = False
+            return
+        world.turn += 1
+        world.begin_turn()
+        live = world.active.copy()
+        frozen = self._freeze()
+        self._apply_injects(world.turn)
+        decisions = [d for actor in self.actors.values() for d in actor.decide(world, self.streams)]
+        report = adjudicate(world, self.crisis, decisions, self.streams, self.actors)
+        expectation_gap = self.outcomes.expectation_gap(world)
+        for actor in self.actors.values():
+            actor.observe(world)
+        self._restore(frozen, live)
+        gulf_moves = {
+            d.actor_id: np.array(d.menu.actions, dtype=object)[d.chosen]
+            for d in decisions
+            if d.actor_id in self.gulf_ids and d.menu.name == "main"
+        }
+        self.outcomes.record_turn(world, live, expectation_gap, gulf_moves)
+        if self.record_decisions:
+            self.decision_log.append((world.turn, decisions))
+        self.reports.append(report)
+        self.trajectory.append(self._snapshot())
+        self.datacollector.collect(self)
+        self.running = bool(world.active.any())
+
+    def run(self) -> CrisisModel:
+        """Play every replication to its end (settlement, ceasefire, collapse or horizon)."""
+        while self.running:
+            self.step()
+        return self
+
+    def _apply_injects(self, turn: int) -> None:
+        for inject in self.crisis.injects:
+            if inject.turn != turn:
+                continue
+            for name, value in inject.context.items():
+                self.world.context[name] = np.full(self.world.size, value)
+            if inject.effects:
+                matrix = np.zeros((self.world.size, len(EFFECTS)))
+                for effect, amount in inject.effects.items():
+                    matrix[:, EFFECT_INDEX[effect]] = amount
+                apply_effects(self.world, matrix)
+            if inject.actor is not None:
+                actor = self.actors[inject.actor]
+                for menu in actor.menus.values():
+                    if inject.action in menu.actions:
+                        actor.force(menu.name, np.full(self.world.size, menu.index(inject.action)))
+        self._drift_context(turn)
+
+    def _drift_context(self, turn: int) -> None:
+        """Exogenous paths: Russia's Ukraine commitment, Taiwan tension and the like drift."""
+        for name, rule in self.crisis.paths.items():
+            noise = 0.0
+            if rule.volatility > 0:
+                u = np.clip(self.streams.uniform(f"path:{name}", turn), 1e-9, 1 - 1e-9)
+                from scipy.special import ndtri
+
+                noise = rule.volatility * ndtri(u)
+            self.world.context[name] = np.clip(self.world.context[name] + rule.drift + noise, 0, 1)
+
+    # ------------------------------------------------------------------ ended replications
+
+    _FROZEN_ARRAYS = (
+        "escalation",
+        "us_force_posture",
+        "oil_price",
+        "oil_discount",
+        "iran_stability",
+        "iran_military_capacity",
+        "china_imports_kbd",
+        "other_exports_kbd",
+        "hormuz",
+        "regime_pressure",
+        "negotiation_progress",
+        "nuclear_signal",
+        "end_state",
+        "end_turn",
+    )
+    _FROZEN_MAPS = ("context", "support", "support_covert", "support_exposed", "iran_belief")
+
+    def _freeze(self) -> dict:
+        world = self.world
+        frozen = {name: getattr(world, name).copy() for name in self._FROZEN_ARRAYS}
+        for name in self._FROZEN_MAPS:
+            frozen[name] = {k: v.copy() for k, v in getattr(world, name).items()}
+        return frozen
+
+    def _restore(self, frozen: dict, live: np.ndarray) -> None:
+        """Replications that had already ended keep their final state."""
+        if live.all():
+            return
+        world = self.world
+        for name in self._FROZEN_ARRAYS:
+            setattr(world, name, np.where(live, getattr(world, name), frozen[name]))
+        for name in self._FROZEN_MAPS:
+            current = getattr(world, name)
+            for key, old in frozen[name].items():
+                current[key] = np.where(live, current[key], old)
+        world.active &= live
+
+    # ------------------------------------------------------------------ results
+
+    def _snapshot(self) -> dict[str, np.ndarray]:
+        world = self.world
+        snapshot = {name: getattr(world, name).copy() for name in TRAJECTORY_FIELDS}
+        snapshot["sanctions_intensity"] = world.context["sanctions_intensity"].copy()
+        for p in world.great_power_ids():
+            snapshot[f"{p}_support"] = world.support[p].copy()
+            snapshot[f"{p}_covert"] = world.support_covert[p].copy()
+        snapshot["active"] = world.active.copy()
+        return snapshot
+
+    def outcome_frame(self) -> pd.DataFrame:
+        """One outcome record per replication."""
+        return self.outcomes.to_frame(self.world, self.crisis)
+
+    def trajectory_frame(self) -> pd.DataFrame:
+        """Per-turn state of every replication (turn 0 is the initial state)."""
+        frames = []
+        for turn, snapshot in enumerate(self.trajectory):
+            frame = pd.DataFrame(snapshot)
+            frame.insert(0, "turn", turn)
+            frame.insert(0, "replication", self.replications)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+
+def run_replications(
+    scenario: Scenario, master_seed: int, replications: Sequence[int] | int
+) -> CrisisModel:
+    """Run a batch to completion and return the finished model."""
+    return CrisisModel(scenario, replications, rng=master_seed).run()

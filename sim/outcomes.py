@@ -1,0 +1,110 @@
+"""The outcome record of each replication, accumulated turn by turn over a batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.adjudication import iran_exports_kbd
+from sim.world import EndState, Hormuz, WorldState
+
+END_STATE_LABELS = [state.label for state in EndState]
+
+
+class OutcomeTracker:
+    """Running maxima, counters and final values, updated only for live replications."""
+
+    def __init__(self, world: WorldState, replications: np.ndarray, gulf_ids: list[str]) -> None:
+        size = world.size
+        self.replications = replications
+        self.powers = world.great_power_ids()
+        self.gulf_ids = gulf_ids
+        self.war = np.zeros(size, dtype=bool)
+        self.max_escalation = world.escalation.copy()
+        self.turns_at_war = np.zeros(size, dtype=np.int64)
+        self.max_support = {p: world.support[p].copy() for p in self.powers}
+        self.covert_turns = {p: np.zeros(size, dtype=np.int64) for p in self.powers}
+        self.hormuz_closed_turns = np.zeros(size, dtype=np.int64)
+        self.peak_oil_price = world.oil_price.copy()
+        self.china_imports_start = world.china_imports_kbd.copy()
+        self.requested_help = np.zeros(size, dtype=bool)
+        self.min_stability = world.iran_stability.copy()
+        self.gap_sum = np.zeros(size)
+        self.gap_turns = np.zeros(size)
+        self.gulf_stance = {g: np.full(size, "", dtype=object) for g in gulf_ids}
+        self.final: dict[str, np.ndarray] = {}
+
+    def expectation_gap(self, world: WorldState) -> np.ndarray:
+        """Support Iran expected minus support it received, averaged over its partners."""
+        if not self.powers:
+            return np.zeros(world.size)
+        return np.mean(
+            [world.iran_belief[p] - world.received_support(p) for p in self.powers], axis=0
+        )
+
+    def record_turn(
+        self,
+        world: WorldState,
+        live: np.ndarray,
+        expectation_gap: np.ndarray,
+        gulf_moves: dict[str, np.ndarray],
+    ) -> None:
+        """Fold one adjudicated turn into the records of the replications live during it."""
+        war = world.war & live
+        self.war |= war
+        self.turns_at_war += war
+        self.max_escalation = np.where(
+            live, np.maximum(self.max_escalation, world.escalation), self.max_escalation
+        )
+        for p in self.powers:
+            self.max_support[p] = np.where(
+                live, np.maximum(self.max_support[p], world.support[p]), self.max_support[p]
+            )
+            self.covert_turns[p] += live & world.support_covert[p] & (world.support[p] > 0)
+        self.hormuz_closed_turns += live & (world.hormuz == Hormuz.CLOSED)
+        self.peak_oil_price = np.where(
+            live, np.maximum(self.peak_oil_price, world.oil_price), self.peak_oil_price
+        )
+        self.requested_help |= live & (world.events["help_request"] > 0)
+        self.min_stability = np.where(
+            live, np.minimum(self.min_stability, world.iran_stability), self.min_stability
+        )
+        self.gap_sum += np.where(live, expectation_gap, 0.0)
+        self.gap_turns += live
+        for g, stance in gulf_moves.items():
+            self.gulf_stance[g] = np.where(live, stance, self.gulf_stance[g])
+
+    def to_frame(self, world: WorldState, scenario) -> pd.DataFrame:
+        """One row per replication with the outcome fields analysts read."""
+        columns: dict[str, np.ndarray] = {
+            "replication": self.replications.astype(np.int64),
+            "war": self.war,
+            "max_escalation": self.max_escalation,
+            "turns_at_war": self.turns_at_war,
+            "end_state": np.array(END_STATE_LABELS, dtype=object)[world.end_state],
+            "end_turn": world.end_turn.astype(np.int64),
+        }
+        for p in self.powers:
+            columns[f"{p}_max_support"] = self.max_support[p]
+            columns[f"{p}_intervened"] = self.max_support[p] >= 7
+            columns[f"{p}_covert_turns"] = self.covert_turns[p]
+        columns.update(
+            {
+                "hormuz_closed_turns": self.hormuz_closed_turns,
+                "peak_oil_price": self.peak_oil_price,
+                "china_imports_start_kbd": self.china_imports_start,
+                "china_imports_end_kbd": world.china_imports_kbd.copy(),
+                "iran_exports_end_kbd": iran_exports_kbd(world, scenario),
+                "iran_requested_help": self.requested_help,
+                "iran_min_stability": self.min_stability,
+                "iran_reliance_gap": np.divide(
+                    self.gap_sum,
+                    self.gap_turns,
+                    out=np.zeros_like(self.gap_sum),
+                    where=self.gap_turns > 0,
+                ),
+            }
+        )
+        for g in self.gulf_ids:
+            columns[f"gulf_{g}_stance"] = self.gulf_stance[g]
+        return pd.DataFrame(columns)

@@ -1,0 +1,194 @@
+"""The world state of a batch of replications, one NumPy array entry per replication.
+
+Holding every state variable as an array over replications is what lets one Mesa model advance
+thousands of replications in lockstep; a single game is simply a batch of one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+from sim.config import Scenario
+from sim.distributions import draw
+from sim.streams import ReplicationStreams
+
+
+class EndState(IntEnum):
+    ONGOING = 0
+    SETTLEMENT = 1
+    CEASEFIRE = 2
+    REGIME_COLLAPSE = 3
+    HORIZON = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Hormuz(IntEnum):
+    OPEN = 0
+    HARASSED = 1
+    CLOSED = 2
+
+
+@dataclass
+class WorldState:
+    """Public and private state shared by all actors; arrays are indexed by replication."""
+
+    size: int
+    war_threshold: int
+    top_escalation: int
+    turn: int
+    active: np.ndarray
+    end_state: np.ndarray
+    end_turn: np.ndarray
+    escalation: np.ndarray
+    us_force_posture: np.ndarray
+    oil_price: np.ndarray
+    oil_discount: np.ndarray
+    iran_stability: np.ndarray
+    iran_military_capacity: np.ndarray
+    china_imports_kbd: np.ndarray
+    other_exports_kbd: np.ndarray
+    hormuz: np.ndarray
+    regime_pressure: np.ndarray
+    context: dict[str, np.ndarray]
+    support: dict[str, np.ndarray]
+    support_covert: dict[str, np.ndarray]
+    support_exposed: dict[str, np.ndarray]
+    iran_belief: dict[str, np.ndarray]
+    negotiation_progress: np.ndarray
+    nuclear_signal: np.ndarray = field(init=False)
+    #: what has happened so far this turn (injects, then moves); see `recent`
+    events: dict[str, np.ndarray] = field(init=False)
+    #: what happened last turn
+    last_events: dict[str, np.ndarray] = field(init=False)
+    escalated: np.ndarray = field(init=False)
+    gulf_stance: dict[str, np.ndarray] = field(default_factory=dict)
+
+    EVENTS = (
+        "help_request",
+        "mediation",
+        "ceasefire_signal",
+        "great_power_warning",
+        "iran_attack",
+        "gulf_output",
+        "us_strike",
+    )
+
+    def __post_init__(self) -> None:
+        self.nuclear_signal = np.zeros(self.size)
+        self.events = {name: np.zeros(self.size) for name in self.EVENTS}
+        self.begin_turn()
+
+    def begin_turn(self) -> None:
+        """Roll this turn's events over into last turn's, so actors can react to them."""
+        self.last_events = self.events
+        self.events = {name: np.zeros(self.size) for name in self.EVENTS}
+        self.escalated = np.zeros(self.size, dtype=bool)
+
+    def recent(self, event: str) -> np.ndarray:
+        """An event as actors see it when they decide: last turn's, or this turn's injects."""
+        return np.maximum(self.last_events[event], self.events[event])
+
+    @property
+    def war(self) -> np.ndarray:
+        return self.escalation >= self.war_threshold
+
+    def great_power_ids(self) -> list[str]:
+        return list(self.support)
+
+    @classmethod
+    def initial(cls, scenario: Scenario, streams: ReplicationStreams) -> WorldState:
+        size = len(streams.replications)
+        init = scenario.initial
+
+        def value(param, path: str) -> np.ndarray:
+            return draw(param, path, streams)
+
+        context = {
+            name: value(getattr(scenario.context, name), f"context.{name}")
+            for name in type(scenario.context).model_fields
+        }
+        great_powers = [a for a, c in scenario.actors.items() if c.kind in ("russia", "china")]
+        return cls(
+            size=size,
+            war_threshold=scenario.ladders.war_threshold,
+            top_escalation=len(scenario.ladders.escalation) - 1,
+            turn=0,
+            active=np.ones(size, dtype=bool),
+            end_state=np.zeros(size, dtype=np.int8),
+            end_turn=np.zeros(size, dtype=np.int16),
+            escalation=np.full(size, init.escalation, dtype=np.int64),
+            us_force_posture=value(init.us_force_posture, "initial.us_force_posture"),
+            oil_price=value(init.oil_price, "initial.oil_price"),
+            oil_discount=value(init.oil_discount, "initial.oil_discount"),
+            iran_stability=value(init.iran_stability, "initial.iran_stability"),
+            iran_military_capacity=value(
+                init.iran_military_capacity, "initial.iran_military_capacity"
+            ),
+            china_imports_kbd=value(init.china_imports_kbd, "initial.china_imports_kbd"),
+            other_exports_kbd=value(init.other_exports_kbd, "initial.other_exports_kbd"),
+            hormuz=np.full(size, init.hormuz, dtype=np.int64),
+            regime_pressure=value(init.regime_pressure, "initial.regime_pressure"),
+            context=context,
+            support={
+                a: np.full(size, init.support.get(a, 0), dtype=np.int64) for a in great_powers
+            },
+            support_covert={a: np.zeros(size, dtype=bool) for a in great_powers},
+            support_exposed={a: np.zeros(size, dtype=bool) for a in great_powers},
+            iran_belief={
+                a: value(init.iran_belief.get(a, 0.0), f"initial.iran_belief.{a}")
+                for a in great_powers
+            },
+            negotiation_progress=np.zeros(size),
+        )
+
+    # Derived indicators several actors read; kept here so they mean the same to everyone.
+
+    def escalation_share(self) -> np.ndarray:
+        """How far up the ladder the crisis is, 0 (calm) to 1 (top rung)."""
+        return self.escalation / self.top_escalation
+
+    def regime_threat(self) -> np.ndarray:
+        """Threat to the Islamic Republic: outside pressure for regime change or internal decay.
+
+        Squared, so that a stable regime inspires little fear while an eroding one alarms fast.
+        """
+        return np.maximum(self.regime_pressure, 1.0 - self.iran_stability) ** 2
+
+    def us_pressure(self) -> np.ndarray:
+        """Overall US pressure on Iran: sanctions, forces in the region and escalation."""
+        return (
+            self.context["sanctions_intensity"] + self.us_force_posture + self.escalation_share()
+        ) / 3.0
+
+    def received_support(self, power: str) -> np.ndarray:
+        """The support level Iran actually gets from a power, overt or covert."""
+        return self.support[power]
+
+    def public_support(self, power: str) -> np.ndarray:
+        """The support level the world can see: overt acts and discovered covert ones."""
+        visible = ~self.support_covert[power] | self.support_exposed[power]
+        return np.where(visible, self.support[power], 0)
+
+
+# Variables an action's preconditions may name (`requires: ["escalation >= 4"]`).
+CONDITION_VARIABLES = {
+    "escalation": lambda w, own: w.escalation,
+    "war": lambda w, own: w.war.astype(float),
+    "hormuz": lambda w, own: w.hormuz,
+    "us_force_posture": lambda w, own: w.us_force_posture,
+    "sanctions_intensity": lambda w, own: w.context["sanctions_intensity"],
+    "iran_stability": lambda w, own: w.iran_stability,
+    "iran_military_capacity": lambda w, own: w.iran_military_capacity,
+    "regime_pressure": lambda w, own: w.regime_pressure,
+    "oil_price": lambda w, own: w.oil_price,
+    "china_imports_kbd": lambda w, own: w.china_imports_kbd,
+    "nuclear_signal": lambda w, own: w.nuclear_signal,
+    "turn": lambda w, own: np.full(w.size, w.turn),
+    "own_support": lambda w, own: w.support.get(own, np.zeros(w.size)),
+}
