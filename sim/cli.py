@@ -64,6 +64,16 @@ def check(config: str, overrides: tuple[str, ...]) -> None:
     click.echo(f"{config}: ok - scenario '{scenario.name}', {scenario.horizon} turns, {actors}")
 
 
+def _register_commands() -> None:
+    from sim.classroom.commands import COMMANDS as CLASSROOM_COMMANDS
+
+    for command in CLASSROOM_COMMANDS:
+        cli.add_command(command)
+
+
+_register_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and exit code 2, never a traceback."""
     try:

@@ -16,11 +16,11 @@ import pandas as pd
 
 from actors import ACTOR_CLASSES, CrisisActor, Decision
 from sim.adjudication import TurnReport, adjudicate, apply_effects
-from sim.config import Scenario, load_scenario
+from sim.config import Inject, Scenario, load_scenario
 from sim.effects import EFFECT_INDEX, EFFECTS
 from sim.outcomes import OutcomeTracker
 from sim.streams import ReplicationStreams
-from sim.world import WorldState
+from sim.world import WorldState, replicate_row, replicate_world
 
 TRAJECTORY_FIELDS = (
     "escalation",
@@ -82,6 +82,8 @@ class CrisisModel(mesa.Model):
         self.gulf_ids = [a for a, c in scenario.actors.items() if c.kind == "gulf_state"]
         self.outcomes = OutcomeTracker(self.world, self.replications, self.gulf_ids)
         self.record_decisions = record_decisions
+        #: injects added while the game runs (a facilitator's events), on top of the scenario's
+        self.live_injects: list[Inject] = []
         self.decision_log: list[tuple[int, list[Decision]]] = []
         self.reports: list[TurnReport] = []
         self.trajectory: list[dict[str, np.ndarray]] = [self._snapshot()]
@@ -147,8 +149,38 @@ class CrisisModel(mesa.Model):
             self.step()
         return self
 
+    def add_inject(self, inject: Inject) -> None:
+        """Schedule an event during play; it is applied at the start of its turn."""
+        if inject.turn <= self.world.turn:
+            raise ValueError(f"turn {inject.turn} has already been played")
+        self.live_injects.append(inject)
+
+    def fork(self, replications: int, seed: int, row: int = 0) -> CrisisModel:
+        """Simulated futures: a new batch in which every replication starts where replication
+        `row` of this model stands now, with its own random stream from `seed`.
+
+        The actors keep the parameters drawn for `row`; only what happens next is random. The
+        outcome records carry the history so far (highest escalation, turns at war, ...).
+        """
+        future = CrisisModel(self.crisis, replications, rng=seed)
+        size = self.world.size
+        future.world = replicate_world(self.world, row, replications)
+        for actor_id, actor in self.actors.items():
+            twin = future.actors[actor_id]
+            for name, value in vars(actor).items():
+                if name in ("model", "pending", "decisions", "unique_id", "menus", "config"):
+                    continue
+                setattr(twin, name, replicate_row(value, row, replications, size))
+        for name, value in vars(self.outcomes).items():
+            if name != "replications":
+                setattr(future.outcomes, name, replicate_row(value, row, replications, size))
+        future.live_injects = [i for i in self.live_injects if i.turn > self.world.turn]
+        future.trajectory = [future._snapshot()]
+        future.running = bool(future.world.active.any())
+        return future
+
     def _apply_injects(self, turn: int) -> None:
-        for inject in self.crisis.injects:
+        for inject in [*self.crisis.injects, *self.live_injects]:
             if inject.turn != turn:
                 continue
             for name, value in inject.context.items():

@@ -6,6 +6,7 @@ thousands of replications in lockstep; a single game is simply a batch of one.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -174,6 +175,27 @@ class WorldState:
         """The support level the world can see: overt acts and discovered covert ones."""
         visible = ~self.support_covert[power] | self.support_exposed[power]
         return np.where(visible, self.support[power], 0)
+
+
+def replicate_row(value, row: int, copies: int, size: int):
+    """Copy replication `row` of a per-replication value `copies` times (arrays, dicts of them).
+
+    Anything that is not indexed by replication (a scalar, a lookup table) is returned as is.
+    """
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == size:
+        return np.repeat(value[row : row + 1], copies, axis=0)
+    if isinstance(value, dict):
+        return {k: replicate_row(v, row, copies, size) for k, v in value.items()}
+    return value
+
+
+def replicate_world(world: WorldState, row: int, copies: int) -> WorldState:
+    """A batch of `copies` worlds that all stand where replication `row` stands now."""
+    clone = copy.copy(world)
+    for name, value in vars(world).items():
+        setattr(clone, name, replicate_row(value, row, copies, world.size))
+    clone.size = copies
+    return clone
 
 
 # Variables an action's preconditions may name (`requires: ["escalation >= 4"]`).

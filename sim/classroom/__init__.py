@@ -1,0 +1,1 @@
+"""Classroom wargame: teams play some actors, the model plays the rest."""
