@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 .venv: $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/wargame run configs/baseline.yaml --seed 1
+	$(BIN)/wargame batch configs/baseline.yaml
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -64,6 +64,78 @@ def check(config: str, overrides: tuple[str, ...]) -> None:
     click.echo(f"{config}: ok - scenario '{scenario.name}', {scenario.horizon} turns, {actors}")
 
 
+@cli.command()
+@click.argument("config")
+@click.option("--runs", type=click.IntRange(min=1), help="Replications per sweep point.")
+@click.option("--seed", type=click.IntRange(min=0), help="Master seed.")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes [all cores].")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")
+@click.option("--out", type=click.Path(file_okay=False), help="Output folder [runs/NAME].")
+@click.option("--chunk-size", type=click.IntRange(min=1), help="Replications per chunk.")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
+@click.option("--progress/--no-progress", default=None, help="Progress bar [on a terminal].")
+def batch(
+    config: str,
+    runs: int | None,
+    seed: int | None,
+    workers: int | None,
+    engine: str,
+    scheduler: str | None,
+    out: str | None,
+    chunk_size: int | None,
+    overrides: tuple[str, ...],
+    progress: bool | None,
+) -> None:
+    """Run many seeded replications of CONFIG (and its sweeps) and summarise them.
+
+    Rerunning the same command resumes an interrupted batch without redoing finished runs.
+    """
+    from sim.batch import run_batch
+    from sim.runfolder import SUMMARY_MD
+
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    report = run_batch(
+        config,
+        runs=runs,
+        seed=seed,
+        workers=workers,
+        engine=engine,  # type: ignore[arg-type]
+        scheduler=scheduler,
+        out=out,
+        overrides=overrides,
+        chunk_size=chunk_size,
+        show_progress=progress,
+    )
+    click.echo((report.folder / SUMMARY_MD).read_text(encoding="utf-8"))
+    rate = report.computed / report.elapsed if report.elapsed > 0 else float("nan")
+    click.echo(
+        f"{report.computed} runs computed, {report.reused} reused, in {report.elapsed:.1f} s "
+        f"({rate:,.0f} runs/s); results in {report.folder}"
+    )
+
+
+@cli.command()
+@click.argument("folder", type=click.Path())
+def summary(folder: str) -> None:
+    """Print the summary of a finished batch folder again."""
+    from sim.results import Results
+
+    click.echo(Results.load(folder).summary_markdown())
+
+
+@cli.command()
+@click.argument("folder_a", type=click.Path())
+@click.argument("folder_b", type=click.Path())
+def compare(folder_a: str, folder_b: str) -> None:
+    """Compare two batch folders: B minus A, paired by replication when the seeds agree."""
+    from sim.results import Results
+
+    a, b = Results.load(folder_a), Results.load(folder_b)
+    click.echo(a.compare_markdown(b))
+
+
 def _register_commands() -> None:
     from sim.classroom.commands import COMMANDS as CLASSROOM_COMMANDS
 
@@ -80,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="wargame", standalone_mode=False)
     except WargameError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(getattr(exc, "exit_code", 2))
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)

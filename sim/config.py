@@ -219,10 +219,42 @@ class Incident(Strict):
     effects: dict[str, float]
 
 
+class Sample(Strict):
+    """Sweep points drawn over ranges: a Latin hypercube or plain random sample."""
+
+    method: Literal["lhs", "random"] = "lhs"
+    points: int = Field(ge=1, le=100_000)
+    ranges: dict[str, tuple[float, float]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Sample:
+        for path, (low, high) in self.ranges.items():
+            if high < low:
+                raise ValueError(f"range of {path} must be [low, high] with low <= high")
+        return self
+
+
 class Experiment(Strict):
-    replications: int = Field(default=1000, ge=1)
+    """How to run a scenario in batch: replications, seed, output, sweeps and comparisons."""
+
+    replications: int = Field(default=1000, ge=1, le=10_000_000)
     seed: int = Field(default=0, ge=0)
     out: str | None = None
+    chunk_size: int | None = Field(default=None, ge=1)
+    #: replications per sweep point whose per-turn trajectories are kept (the first ones)
+    trajectories: int = Field(default=500, ge=0)
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    sample: Sample | None = None
+    scenarios: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_sweep(self) -> Experiment:
+        if self.grid and self.sample is not None:
+            raise ValueError("use either a grid or a sample, not both")
+        for path, values in self.grid.items():
+            if not values:
+                raise ValueError(f"grid.{path} needs at least one value")
+        return self
 
 
 class Scenario(Strict):
@@ -245,6 +277,9 @@ class Scenario(Strict):
 
 
 # ----------------------------------------------------------------------------- YAML reading
+
+#: libyaml's loader when available (several times faster), else the pure-Python one
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Position = tuple[str, int | None]  # (file shown to the user, line)
 
@@ -275,8 +310,8 @@ def _read(path: Path) -> tuple[dict, dict[tuple, Position]]:
         raise ConfigError(shown, None, "file not found")
     text = path.read_text(encoding="utf-8")
     try:
-        document = yaml.safe_load(text)
-        node = yaml.compose(text)
+        document = yaml.load(text, Loader=_LOADER)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -291,14 +326,55 @@ def _read(path: Path) -> tuple[dict, dict[tuple, Position]]:
     return document, positions
 
 
+def _replaces(inherited: Any, value: Any) -> bool:
+    """Whether an overriding value takes the place of the inherited one rather than merging.
+
+    Mappings merge key by key, except a distribution (a mapping that names its `dist`): it is
+    complete in itself, so the keys of the value it overrides must not leak into it (a `choice`
+    overriding a `uniform` would otherwise inherit `low` and `high`).
+    """
+    return not (isinstance(value, dict) and isinstance(inherited, dict) and "dist" not in value)
+
+
 def _merge(base: dict, override: dict) -> dict:
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if key in merged and not _replaces(merged[key], value):
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value
     return merged
+
+
+def _replaced_paths(base: dict, override: dict, prefix: tuple = ()):
+    """Paths at which `override` replaces an inherited value instead of merging into it."""
+    for key, value in override.items():
+        if key not in base:
+            continue
+        if _replaces(base[key], value):
+            yield (*prefix, key)
+        else:
+            yield from _replaced_paths(base[key], value, (*prefix, key))
+
+
+def _forget_below(positions: dict[tuple, Position], path: tuple) -> None:
+    """Drop the positions of whatever an override replaced, so errors point at the override."""
+    depth = len(path)
+    for key in [k for k in positions if len(k) > depth and k[:depth] == path]:
+        del positions[key]
+
+
+def _overlay(
+    tree: dict,
+    positions: dict[tuple, Position],
+    document: dict,
+    document_positions: dict[tuple, Position],
+) -> dict:
+    """Merge `document` over `tree`, updating `positions` in place to match the result."""
+    for path in _replaced_paths(tree, document):
+        _forget_below(positions, path)
+    positions.update(document_positions)
+    return _merge(tree, document)
 
 
 def resolve_path(name: str | Path, relative_to: Path | None = None) -> Path:
@@ -353,10 +429,8 @@ def load_tree(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, dict[tup
                 positions.get(("extends",), (None, None))[1],
             )
         parent_tree, parent_positions = load_tree(parent_path, (*_chain, path))
-        tree = _merge(tree, parent_tree)
-        merged_positions.update(parent_positions)
-    merged_positions.update(positions)
-    return _merge(tree, document), merged_positions
+        tree = _overlay(tree, merged_positions, parent_tree, parent_positions)
+    return _overlay(tree, merged_positions, document, positions), merged_positions
 
 
 def apply_override(tree: dict, assignment: str, positions: dict[tuple, Position]) -> None:
@@ -374,16 +448,25 @@ def apply_override(tree: dict, assignment: str, positions: dict[tuple, Position]
     except yaml.YAMLError:
         value = raw
     node: Any = tree
-    for depth, key in enumerate(keys[:-1]):
-        child = node.get(key) if isinstance(node, dict) else None
-        if not isinstance(child, dict):
-            if isinstance(node, dict) and key not in node:
-                raise ConfigError("--set", ".".join(keys[: depth + 1]), "no such field")
-            raise ConfigError("--set", ".".join(keys[: depth + 1]), "is not a mapping")
-        node = child
-    if keys[-1] not in node:
-        raise ConfigError("--set", dotted, "no such field")
+    for depth, key in enumerate(keys):
+        if key not in node:
+            raise ConfigError(
+                "--set",
+                ".".join(keys[: depth + 1]),
+                f"no such field (expected one of: {', '.join(map(str, node))})",
+            )
+        if depth < len(keys) - 1 and not isinstance(node[key], dict):
+            above = ".".join(keys[: depth + 1])
+            raise ConfigError(
+                "--set", ".".join(keys), f"no such field ({above} is a value, not a mapping)"
+            )
+        if depth < len(keys) - 1:
+            # Copy on the way down: YAML anchors share one mapping between several places
+            # (the Gulf states' action menu), and an override must change only the one named.
+            node[key] = dict(node[key])
+            node = node[key]
     node[keys[-1]] = value
+    _forget_below(positions, tuple(keys))
     positions[tuple(keys)] = ("--set", None)
 
 
@@ -467,11 +550,22 @@ def _describe(error: dict, tree: dict, path: tuple) -> str:
         value = error["input"]
         if not isinstance(value, dict | list):
             message += f" (got {value!r})"
-    if kind in ("float_parsing", "float_type", "model_attributes_type", "union_tag_invalid"):
+    # A location longer than the user's path went through a union: a parameter that may be a
+    # number or a distribution. Elsewhere only a plain number goes.
+    parameter = len(error["loc"]) > len(path)
+    if parameter and kind in (
+        "float_parsing",
+        "float_type",
+        "model_attributes_type",
+        "union_tag_invalid",
+        "union_tag_not_found",
+    ):
         message = (
             "expected a number or a distribution such as {dist: uniform, low: 0.2, high: 0.6}"
             f" (got {error.get('input')!r})"
         )
+    elif kind in ("float_parsing", "float_type"):
+        message = f"expected a number (got {error.get('input')!r})"
     return message
 
 

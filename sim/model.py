@@ -44,6 +44,8 @@ class CrisisModel(mesa.Model):
         rng: the master seed (an int), as in any Mesa model. Other seed-likes draw a master seed.
         overrides: `dotted.path=value` overrides applied when loading a scenario by name.
         record_decisions: keep every decision with its factor contributions (for narratives).
+        pool_decisions: add up choices and factor contributions per actor, action and turn
+            over the batch (cheap; what batch experiments keep to explain choices).
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class CrisisModel(mesa.Model):
         rng: int | np.random.Generator | None = None,
         overrides: Sequence[str] = (),
         record_decisions: bool = False,
+        pool_decisions: bool = False,
     ) -> None:
         super().__init__(rng=rng)
         if not isinstance(scenario, Scenario):
@@ -82,6 +85,7 @@ class CrisisModel(mesa.Model):
         self.gulf_ids = [a for a, c in scenario.actors.items() if c.kind == "gulf_state"]
         self.outcomes = OutcomeTracker(self.world, self.replications, self.gulf_ids)
         self.record_decisions = record_decisions
+        self.decision_pool = DecisionPool() if pool_decisions else None
         #: injects added while the game runs (a facilitator's events), on top of the scenario's
         self.live_injects: list[Inject] = []
         self.decision_log: list[tuple[int, list[Decision]]] = []
@@ -138,6 +142,8 @@ class CrisisModel(mesa.Model):
         self.outcomes.record_turn(world, live, expectation_gap, gulf_moves)
         if self.record_decisions:
             self.decision_log.append((world.turn, decisions))
+        if self.decision_pool is not None:
+            self.decision_pool.add(world.turn, decisions, live)
         self.reports.append(report)
         self.trajectory.append(self._snapshot())
         self.datacollector.collect(self)
@@ -273,6 +279,46 @@ class CrisisModel(mesa.Model):
             frame.insert(0, "replication", self.replications)
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
+
+
+class DecisionPool:
+    """Choices and factor contributions summed over replications, per turn, actor and action.
+
+    Batch experiments keep this instead of every decision: it is what pooled explanations
+    ("which factor pushed China away from arms transfers?") need, at a cost independent of
+    the number of replications.
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def add(self, turn: int, decisions: list[Decision], live: np.ndarray) -> None:
+        for decision in decisions:
+            chosen = decision.chosen[live]
+            if chosen.size == 0:
+                continue
+            size = len(decision.menu.actions)
+            counts = np.bincount(chosen, minlength=size)
+            for factor_index, factor in enumerate(decision.factors):
+                sums = np.bincount(
+                    chosen, weights=decision.contributions[live, factor_index], minlength=size
+                )
+                for action_index in np.flatnonzero(counts):
+                    self.rows.append(
+                        {
+                            "turn": turn,
+                            "actor": decision.actor_id,
+                            "menu": decision.menu.name,
+                            "action": decision.menu.actions[action_index],
+                            "factor": factor,
+                            "count": int(counts[action_index]),
+                            "contribution_sum": float(sums[action_index]),
+                        }
+                    )
+
+    def frame(self) -> pd.DataFrame:
+        columns = ["turn", "actor", "menu", "action", "factor", "count", "contribution_sum"]
+        return pd.DataFrame(self.rows, columns=columns)
 
 
 def run_replications(

@@ -33,6 +33,7 @@ __all__ = [
     "compare",
     "convergence_note",
     "field_kind",
+    "independent_difference",
     "numeric_summary",
     "paired_difference",
     "proportion_summary",
@@ -379,6 +380,45 @@ def paired_difference(
             "difference": np.mean(diff),
             "ci": [lo, hi],
             "n_pairs": n_pairs,
+            "kind": "probability" if both_bool else "mean",
+        }
+    )
+
+
+def independent_difference(
+    a: pd.DataFrame, b: pd.DataFrame, field: str, confidence: float = 0.95
+) -> dict[str, Any]:
+    """Mean of b minus mean of a for runs that share no random numbers (Welch interval).
+
+    Used when two runs had different master seeds, so replications cannot be paired; the
+    interval is wider than a paired one would be for the same number of runs.
+    """
+    _check_confidence(confidence)
+    xa = _as_float_array(a[field])
+    xb = _as_float_array(b[field])
+    xa, xb = xa[~np.isnan(xa)], xb[~np.isnan(xb)]
+    if len(xa) < 2 or len(xb) < 2:
+        raise ValueError(f"field {field!r} needs at least two runs on each side")
+    va, vb = np.var(xa, ddof=1) / len(xa), np.var(xb, ddof=1) / len(xb)
+    difference = np.mean(xb) - np.mean(xa)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        lo = hi = difference
+    else:
+        dof = (va + vb) ** 2 / (va**2 / (len(xa) - 1) + vb**2 / (len(xb) - 1))
+        half = sps.t.ppf(0.5 + confidence / 2, dof) * se
+        lo, hi = difference - half, difference + half
+    both_bool = field_kind(a[field]) == "proportion" and field_kind(b[field]) == "proportion"
+    return _to_builtin(
+        {
+            "field": field,
+            "mean_a": np.mean(xa),
+            "mean_b": np.mean(xb),
+            "difference": difference,
+            "ci": [lo, hi],
+            "n_pairs": 0,
+            "n_a": len(xa),
+            "n_b": len(xb),
             "kind": "probability" if both_bool else "mean",
         }
     )

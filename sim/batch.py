@@ -1,0 +1,399 @@
+"""Batch experiments: thousands of seeded replications, cut into chunks, run anywhere.
+
+A chunk is a range of replication indices of one sweep point. Its result depends only on the
+scenario, the master seed and those indices, so chunks can run serially, in worker processes
+or on a Dask cluster, in any order, be retried, or be resumed after a crash, and the combined
+tables are the same.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim import __version__
+from sim.config import Scenario
+from sim.errors import WargameError
+from sim.experiment import Plan, make_plan
+from sim.runfolder import (
+    CHUNKS,
+    CONFIG,
+    DECISIONS,
+    OUTCOMES,
+    SUMMARY_JSON,
+    SUMMARY_MD,
+    TRAJECTORIES,
+    Chunk,
+    ResultsFolderError,
+    atomic_write_parquet,
+    atomic_write_text,
+    finished_chunks,
+    git_commit,
+    read_chunk_tables,
+    read_manifest,
+    write_chunk,
+    write_manifest,
+)
+
+Engine = Literal["local", "dask"]
+MAX_ATTEMPTS = 3
+DEFAULT_CHUNK = 1000
+
+
+class BatchIncomplete(WargameError):
+    """Some chunks failed even after retries; the others are saved."""
+
+    exit_code = 1
+
+
+class BatchInterrupted(WargameError):
+    exit_code = 130
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything a worker needs to run one chunk (picklable, so Dask can ship it)."""
+
+    chunk: Chunk
+    scenario: Scenario
+    label: str
+    parameters: dict[str, Any]
+    seed: int
+    trajectories: int
+
+
+def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
+    """Run the replications of one chunk and return its outcome, trajectory and decision tables."""
+    from sim.model import CrisisModel
+
+    chunk = task.chunk
+    model = CrisisModel(
+        task.scenario, range(chunk.start, chunk.stop), rng=task.seed, pool_decisions=True
+    ).run()
+
+    def tag(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.insert(0, "scenario", task.label)
+        frame.insert(0, "point", chunk.point)
+        for name, value in task.parameters.items():
+            frame[name] = value
+        return frame
+
+    outcomes = tag(model.outcome_frame())
+    tables = {"outcomes": outcomes, "decisions": tag(model.decision_pool.frame())}
+    if chunk.start < task.trajectories:
+        keep = model.replications < task.trajectories
+        trajectories = model.trajectory_frame()
+        trajectories = trajectories[np.isin(trajectories.replication, model.replications[keep])]
+        tables["trajectories"] = tag(trajectories.reset_index(drop=True))
+    return tables
+
+
+def missing_chunks(plan: Plan, done: Iterable[Chunk], chunk_size: int) -> list[Chunk]:
+    """Chunks still to run: replications not covered by finished chunks, on a fixed grid."""
+    runs = plan.experiment.replications
+    covered: dict[int, np.ndarray] = {}
+    for chunk in done:
+        mask = covered.setdefault(chunk.point, np.zeros(runs, dtype=bool))
+        mask[chunk.start : min(chunk.stop, runs)] = True
+    todo = []
+    for point in plan.points:
+        mask = covered.get(point.point, np.zeros(runs, dtype=bool))
+        for start in range(0, runs, chunk_size):
+            stop = min(start + chunk_size, runs)
+            missing = np.flatnonzero(~mask[start:stop]) + start
+            if missing.size == 0:
+                continue
+            # A partly covered block (after a change of --runs) runs only its missing span.
+            todo.append(Chunk(point.point, int(missing.min()), int(missing.max()) + 1))
+    return todo
+
+
+@dataclass
+class BatchReport:
+    folder: Path
+    plan: Plan
+    computed: int
+    reused: int
+    elapsed: float
+    failures: list[tuple[Chunk, str]] = field(default_factory=list)
+
+
+def default_out(plan: Plan) -> Path:
+    return Path(plan.experiment.out or f"runs/{plan.name}")
+
+
+def _prepare_folder(folder: Path, plan: Plan) -> dict[str, Any]:
+    """Check that a folder is new or holds this very experiment, and never mix results."""
+    if folder.exists() and not folder.is_dir():
+        raise ResultsFolderError(f"{folder}: exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        manifest = read_manifest(folder)
+        if manifest.get("config_hash") != plan.config_hash:
+            raise ResultsFolderError(
+                f"{folder}: holds results of a different config (config hash "
+                f"{manifest.get('config_hash')}, this one {plan.config_hash}); "
+                "choose another --out or remove the folder"
+            )
+        if manifest.get("package_version") != __version__:
+            raise ResultsFolderError(
+                f"{folder}: made by wargame {manifest.get('package_version')}, this is "
+                f"{__version__}; choose another --out or remove the folder"
+            )
+        return manifest
+    folder.mkdir(parents=True, exist_ok=True)
+    return {}
+
+
+def _execute(
+    tasks: list[ChunkTask],
+    folder: Path,
+    engine: Engine,
+    workers: int,
+    scheduler: str | None,
+    progress: Callable[[int], None],
+) -> list[tuple[Chunk, str]]:
+    """Run tasks, saving each finished chunk at once; retry failures; return what still failed."""
+    attempts = {task.chunk: 0 for task in tasks}
+    failures: dict[Chunk, str] = {}
+    pending = list(tasks)
+
+    def finished(task: ChunkTask, tables: dict[str, pd.DataFrame]) -> None:
+        write_chunk(folder, task.chunk, tables)
+        progress(task.chunk.size)
+
+    def failed(task: ChunkTask, error: BaseException) -> None:
+        attempts[task.chunk] += 1
+        message = f"{type(error).__name__}: {error}".splitlines()[0]
+        if attempts[task.chunk] < MAX_ATTEMPTS:
+            pending.append(task)
+        else:
+            failures[task.chunk] = message
+
+    if engine == "dask":
+        _execute_dask(pending, workers, scheduler, finished, failed)
+    elif workers <= 1:
+        while pending:
+            task = pending.pop(0)
+            try:
+                tables = run_chunk(task)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as error:
+                failed(task, error)
+                continue
+            finished(task, tables)
+    else:
+        _execute_processes(pending, workers, finished, failed)
+    return sorted(failures.items())
+
+
+def _execute_processes(pending, workers, finished, failed) -> None:
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    while pending:
+        # A killed worker breaks the whole pool: start a fresh one for what is left.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            running = {pool.submit(run_chunk, task): task for task in pending}
+            pending.clear()
+            try:
+                while running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        task = running.pop(future)
+                        try:
+                            tables = future.result()
+                        except BrokenProcessPool as error:
+                            failed(task, error)
+                            for other in running.values():
+                                pending.append(other)
+                            running.clear()
+                            break
+                        except Exception as error:
+                            failed(task, error)
+                            continue
+                        finished(task, tables)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+
+
+def _execute_dask(pending, workers, scheduler, finished, failed) -> None:
+    from distributed import Client, LocalCluster, as_completed
+
+    if scheduler:
+        client = Client(scheduler)
+        cluster = None
+    else:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    try:
+        while pending:
+            futures = {client.submit(run_chunk, task, pure=False): task for task in pending}
+            pending.clear()
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    tables = future.result()
+                except Exception as error:
+                    failed(task, error)
+                    continue
+                finished(task, tables)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def combine(folder: Path, plan: Plan) -> pd.DataFrame:
+    """Merge the chunk tables into the folder's outcome, trajectory and decision tables."""
+    runs = plan.experiment.replications
+    keys = ["point", "replication"]
+    outcomes = pd.concat(read_chunk_tables(folder, "outcomes"), ignore_index=True)
+    outcomes = outcomes[outcomes.replication < runs].sort_values(keys).reset_index(drop=True)
+    atomic_write_parquet(folder / OUTCOMES, outcomes)
+    trajectories = read_chunk_tables(folder, "trajectories")
+    if trajectories:
+        table = pd.concat(trajectories, ignore_index=True)
+        table = table[table.replication < min(runs, plan.experiment.trajectories)]
+        table = table.sort_values([*keys, "turn"]).reset_index(drop=True)
+        atomic_write_parquet(folder / TRAJECTORIES, table)
+    decisions = read_chunk_tables(folder, "decisions")
+    if decisions:
+        table = pd.concat(decisions, ignore_index=True)
+        group = ["point", "scenario", "turn", "actor", "menu", "action", "factor"]
+        table = table.groupby(group, sort=True)[["count", "contribution_sum"]].sum().reset_index()
+        atomic_write_parquet(folder / DECISIONS, table)
+    return outcomes
+
+
+def run_batch(
+    config: str | Path,
+    *,
+    runs: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    overrides: tuple[str, ...] | list[str] = (),
+    chunk_size: int | None = None,
+    show_progress: bool | None = None,
+) -> BatchReport:
+    """Run (or resume) an experiment and write its results folder."""
+    from tqdm import tqdm
+
+    from sim.summary import write_summary
+
+    started = time.perf_counter()
+    plan = make_plan(config, overrides, runs, seed)
+    experiment = plan.experiment
+    folder = Path(out) if out is not None else default_out(plan)
+    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise WargameError(f"--workers: expected a positive number, got {workers}")
+    manifest = _prepare_folder(folder, plan)
+    chunk_size = chunk_size or experiment.chunk_size
+    if chunk_size is None:
+        per_worker = -(-experiment.replications // (4 * workers))
+        chunk_size = max(250, min(DEFAULT_CHUNK, per_worker))
+    atomic_write_text(
+        folder / CONFIG, yaml.safe_dump(plan.resolved, sort_keys=False, allow_unicode=True)
+    )
+    done = finished_chunks(folder)
+    todo = missing_chunks(plan, done, chunk_size)
+    total = experiment.replications * len(plan.points)
+    to_compute = sum(c.size for c in todo)
+    manifest.update(
+        {
+            "name": plan.name,
+            "config": str(config),
+            "config_hash": plan.config_hash,
+            "package_version": __version__,
+            "git_commit": git_commit(),
+            "master_seed": experiment.seed,
+            "replications": experiment.replications,
+            "points": len(plan.points),
+            "parameters": plan.parameter_names,
+            "scenarios": list(dict.fromkeys(p.label for p in plan.points)),
+            "chunk_size": chunk_size,
+            "engine": engine,
+            "workers": workers,
+            "scheduler": scheduler,
+            "python": platform.python_version(),
+            "status": "running",
+            "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    )
+    write_manifest(folder, manifest)
+    tasks = [
+        ChunkTask(
+            chunk,
+            plan.points[chunk.point].scenario,
+            plan.points[chunk.point].label,
+            plan.points[chunk.point].parameters,
+            experiment.seed,
+            experiment.trajectories,
+        )
+        for chunk in todo
+    ]
+    bar = tqdm(
+        total=total,
+        initial=total - to_compute,
+        unit="run",
+        desc=plan.name,
+        disable=(None if show_progress is None else not show_progress),
+        dynamic_ncols=True,
+    )
+    try:
+        failures = _execute(tasks, folder, engine, workers, scheduler, bar.update)
+        outcomes = None if failures else combine(folder, plan)
+    except KeyboardInterrupt:
+        bar.close()
+        saved = sum(c.size for c in finished_chunks(folder))
+        manifest["status"] = "interrupted"
+        write_manifest(folder, manifest)
+        raise BatchInterrupted(
+            f"interrupted: {saved} of {total} runs saved in {folder}; "
+            "run the same command again to resume"
+        ) from None
+    bar.close()
+    elapsed = time.perf_counter() - started
+    if failures:
+        manifest["status"] = "incomplete"
+        manifest["failed_chunks"] = [
+            {"point": c.point, "replications": [c.start, c.stop], "error": e} for c, e in failures
+        ]
+        write_manifest(folder, manifest)
+        ranges = "; ".join(f"point {c.point} runs {c.start}-{c.stop - 1}: {e}" for c, e in failures)
+        raise BatchIncomplete(
+            f"{len(failures)} chunk(s) failed after {MAX_ATTEMPTS} attempts ({ranges}); "
+            f"the other runs are saved in {folder}; rerun to retry"
+        )
+    write_summary(folder, plan, outcomes)
+    manifest.update(
+        {
+            "status": "complete",
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "elapsed_seconds": round(elapsed, 3),
+            "computed_runs": to_compute,
+            "runs_per_second": round(to_compute / elapsed, 1) if elapsed > 0 else None,
+        }
+    )
+    write_manifest(folder, manifest)
+    return BatchReport(folder, plan, to_compute, total - to_compute, elapsed)

@@ -1,0 +1,154 @@
+"""A finished batch as a Python object, for notebooks: outcomes, summaries, comparisons.
+
+>>> from sim.results import Results
+>>> base = Results.load("runs/baseline")
+>>> base.outcomes.groupby("war").russia_max_support.mean()
+>>> base.summary()["outcomes"]["war"]          # {"p": ..., "ci": [...], "n": ...}
+>>> base.compare(Results.load("runs/ukraine_ceasefire"))
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import stats
+from sim.runfolder import (
+    DECISIONS,
+    OUTCOMES,
+    SUMMARY_JSON,
+    TRAJECTORIES,
+    ResultsFolderError,
+    read_manifest,
+    read_table,
+)
+from sim.summary import comparison_markdown, outcome_fields, summarize_run, summary_markdown
+
+
+class Results:
+    """The tables and metadata of one results folder."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any], outcomes: pd.DataFrame) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.outcomes = outcomes
+
+    @classmethod
+    def load(cls, path: str | Path) -> Results:
+        """Open a results folder; a missing or corrupt one raises a one-line error."""
+        folder = Path(path)
+        if not folder.is_dir():
+            raise ResultsFolderError(f"{folder}: no such results folder")
+        manifest = read_manifest(folder)
+        outcomes = read_table(folder, OUTCOMES)
+        missing = {"point", "scenario", "replication"} - set(outcomes.columns)
+        if missing:
+            raise ResultsFolderError(
+                f"{folder / OUTCOMES}: corrupt table (missing columns {sorted(missing)})"
+            )
+        return cls(folder, manifest, outcomes)
+
+    # ------------------------------------------------------------------ metadata
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("name", self.path.name))
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.manifest.get("parameters", []))
+
+    @property
+    def points(self) -> pd.DataFrame:
+        """One row per sweep point or scenario: its id, scenario and swept values."""
+        columns = ["point", "scenario", *self.parameters]
+        return self.outcomes[columns].drop_duplicates("point").reset_index(drop=True)
+
+    @property
+    def fields(self) -> list[str]:
+        return outcome_fields(self.outcomes, self.parameters)
+
+    # ------------------------------------------------------------------ other tables
+
+    @cached_property
+    def trajectories(self) -> pd.DataFrame:
+        return read_table(self.path, TRAJECTORIES)
+
+    @cached_property
+    def decisions(self) -> pd.DataFrame:
+        return read_table(self.path, DECISIONS)
+
+    # ------------------------------------------------------------------ statistics
+
+    def summary(self) -> dict[str, Any]:
+        """The saved summary (recomputed from the outcomes if the file is missing)."""
+        path = self.path / SUMMARY_JSON
+        if path.is_file():
+            try:
+                return json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                raise ResultsFolderError(f"{path}: unreadable summary") from None
+        points = [
+            {
+                "point": int(r.point),
+                "scenario": str(r.scenario),
+                "parameters": {p: stats._to_builtin(getattr(r, p)) for p in self.parameters},
+            }
+            for r in self.points.itertuples()
+        ]
+        return summarize_run(self.outcomes, self.parameters, points)
+
+    def summary_markdown(self) -> str:
+        return summary_markdown(self.summary(), f"Outcomes: {self.name}")
+
+    def paired_with(self, other: Results) -> bool:
+        """Runs share random numbers (same master seed) and can be compared run by run."""
+        return self.manifest.get("master_seed") == other.manifest.get("master_seed")
+
+    def compare(self, other: Results) -> pd.DataFrame:
+        """Other minus self for every numeric and boolean outcome, one row per field.
+
+        Paired by replication when both runs used the same master seed (common random
+        numbers), otherwise an independent-samples comparison.
+        """
+        if self.outcomes.point.nunique() > 1 or other.outcomes.point.nunique() > 1:
+            raise ResultsFolderError(
+                "compare takes two single-scenario runs; a sweep's summary already holds "
+                "paired comparisons of its points"
+            )
+        fields = [
+            f
+            for f in self.fields
+            if f in other.outcomes.columns
+            and stats.field_kind(self.outcomes[f]) in ("proportion", "numeric")
+        ]
+        if self.paired_with(other):
+            rows = stats.compare(self.outcomes, other.outcomes, fields)
+        else:
+            rows = {
+                f: stats.independent_difference(self.outcomes, other.outcomes, f) for f in fields
+            }
+        table = pd.DataFrame(rows.values())
+        table["paired"] = self.paired_with(other)
+        return table
+
+    def compare_markdown(self, other: Results) -> str:
+        table = self.compare(other)
+        paired = bool(table["paired"].iloc[0]) if len(table) else False
+        how = (
+            "paired by replication (same master seed: common random numbers)"
+            if paired
+            else "independent samples (different master seeds), Welch intervals"
+        )
+        comparison = {
+            "reference": {"scenario": f"{self.name} ({self.path})", "parameters": {}},
+            "point": {"scenario": f"{other.name} ({other.path})", "parameters": {}},
+            "differences": {row["field"]: row for row in table.to_dict("records")},
+        }
+        lines = [f"# {other.name} compared with {self.name}", "", f"Comparison: {how}.", ""]
+        lines += comparison_markdown([comparison])
+        return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,120 @@
+"""The summary of a results folder: statistics per sweep point and paired comparisons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import stats
+from sim.runfolder import SUMMARY_JSON, SUMMARY_MD, atomic_write_text
+
+#: outcome columns that are bookkeeping, not outcomes
+NON_OUTCOMES = ("point", "scenario", "replication", "end_turn")
+
+
+def outcome_fields(outcomes: pd.DataFrame, parameters: list[str]) -> list[str]:
+    return [c for c in outcomes.columns if c not in (*NON_OUTCOMES, *parameters)]
+
+
+def summarize_run(
+    outcomes: pd.DataFrame, parameters: list[str], points: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Statistics for every point; for several points, also paired differences to point 0."""
+    fields = outcome_fields(outcomes, parameters)
+    summary: dict[str, Any] = stats.summarize(outcomes, fields)
+    if len(points) > 1:
+        summary["pooled_over_points"] = True
+        summary["per_point"] = []
+        reference = outcomes[outcomes.point == points[0]["point"]]
+        comparisons = []
+        for point in points:
+            subset = outcomes[outcomes.point == point["point"]]
+            block = stats.summarize(subset, fields)
+            block.update(point)
+            summary["per_point"].append(block)
+            if point["point"] != points[0]["point"]:
+                numeric = [f for f in fields if stats.field_kind(subset[f]) != "categorical"]
+                comparisons.append(
+                    {
+                        "reference": points[0],
+                        "point": point,
+                        "differences": stats.compare(reference, subset, numeric),
+                    }
+                )
+        summary["comparisons"] = comparisons
+    return summary
+
+
+def comparison_markdown(comparisons: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for comparison in comparisons:
+        a, b = comparison["reference"], comparison["point"]
+        lines += [
+            f"### {_point_label(b)} minus {_point_label(a)} (paired by replication)",
+            "",
+            "| outcome | reference | this point | difference | 95 % interval | pairs |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, diff in comparison["differences"].items():
+            lines.append(
+                f"| {name} | {_fmt(diff['mean_a'])} | {_fmt(diff['mean_b'])} | "
+                f"{_fmt(diff['difference'], sign=True)} | "
+                f"[{_fmt(diff['ci'][0], sign=True)}, {_fmt(diff['ci'][1], sign=True)}] | "
+                f"{diff['n_pairs']} |"
+            )
+        lines.append("")
+    return lines
+
+
+def _fmt(value: Any, sign: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:+.3g}" if sign else f"{value:.3g}"
+
+
+def _point_label(point: dict[str, Any]) -> str:
+    parameters = ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in point.get("parameters", {}).items()
+    )
+    return f"{point['scenario']}" + (f" ({parameters})" if parameters else "")
+
+
+def summary_markdown(summary: dict[str, Any], title: str) -> str:
+    text = stats.summary_markdown(summary, title)
+    if "per_point" not in summary:
+        return text
+    lines = [text.rstrip(), "", "(the tables above pool all sweep points)", ""]
+    for block in summary["per_point"]:
+        body = stats.summary_markdown(block, f"Point {block['point']}: {_point_label(block)}")
+        lines += ["#" + line if line.startswith("#") else line for line in body.splitlines()]
+        lines.append("")
+    if summary.get("comparisons"):
+        lines += ["## Paired comparisons with the first point", ""]
+        lines += comparison_markdown(summary["comparisons"])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def point_table(outcomes: pd.DataFrame, parameters: list[str]) -> list[dict[str, Any]]:
+    columns = ["point", "scenario", *parameters]
+    table = outcomes[columns].drop_duplicates("point").sort_values("point")
+    return [
+        {
+            "point": int(row["point"]),
+            "scenario": str(row["scenario"]),
+            "parameters": {p: stats._to_builtin(row[p]) for p in parameters},
+        }
+        for _, row in table.iterrows()
+    ]
+
+
+def write_summary(folder: Path, plan, outcomes: pd.DataFrame) -> dict[str, Any]:
+    parameters = plan.parameter_names
+    summary = summarize_run(outcomes, parameters, point_table(outcomes, parameters))
+    summary = {"name": plan.name, "config_hash": plan.config_hash, **summary}
+    atomic_write_text(folder / SUMMARY_JSON, json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(folder / SUMMARY_MD, summary_markdown(summary, f"Outcomes: {plan.name}"))
+    return summary
