@@ -8,7 +8,6 @@ tables are the same.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import platform
@@ -31,12 +30,9 @@ from sim.config import Scenario
 from sim.errors import WargameError
 from sim.experiment import Plan, make_plan
 from sim.runfolder import (
-    CHUNKS,
     CONFIG,
     DECISIONS,
     OUTCOMES,
-    SUMMARY_JSON,
-    SUMMARY_MD,
     TRAJECTORIES,
     Chunk,
     ResultsFolderError,

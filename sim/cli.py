@@ -138,8 +138,9 @@ def compare(folder_a: str, folder_b: str) -> None:
 
 def _register_commands() -> None:
     from sim.classroom.commands import COMMANDS as CLASSROOM_COMMANDS
+    from sim.report_commands import COMMANDS as REPORT_COMMANDS
 
-    for command in CLASSROOM_COMMANDS:
+    for command in [*REPORT_COMMANDS, *CLASSROOM_COMMANDS]:
         cli.add_command(command)
 
 
