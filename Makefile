@@ -32,6 +32,9 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+bench: $(VENV)/.installed
+	$(BIN)/python bench/bench_batch.py --check
+
 format: $(VENV)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .

@@ -30,15 +30,20 @@ class TurnReport:
     ended: np.ndarray
 
 
-def phase_effects(decisions: list[Decision], phase: int, size: int) -> np.ndarray:
-    """[R, E] effects of all moves in one phase: added up, or the highest for level effects."""
-    total = np.zeros((size, len(EFFECTS)))
+def phase_effects(decisions: list[Decision], size: int) -> list[np.ndarray]:
+    """[R, E] effects of all moves in each phase: added up, or the highest for level effects."""
+    totals = [np.zeros((size, len(EFFECTS))) for _ in PHASES]
     for decision in decisions:
         rows = decision.menu.effects[decision.chosen]
-        in_phase = (decision.menu.phases[decision.chosen] == phase)[:, None]
-        rows = np.where(in_phase, rows, 0.0)
-        total = np.where(_LEVEL, np.maximum(total, rows), total + rows)
-    return total
+        phases = decision.menu.phases[decision.chosen]
+        for phase, total in enumerate(totals):
+            in_phase = phases == phase
+            if not in_phase.any():
+                continue
+            moved = np.where(in_phase[:, None], rows, 0.0)
+            total[:, ~_LEVEL] += moved[:, ~_LEVEL]
+            total[:, _LEVEL] = np.maximum(total[:, _LEVEL], moved[:, _LEVEL])
+    return totals
 
 
 def apply_effects(world: WorldState, effects: np.ndarray) -> None:
@@ -115,8 +120,8 @@ def adjudicate(
     world.hormuz = np.zeros(world.size, dtype=np.int64)
     escalation_before = world.escalation.copy()
 
-    for phase in range(len(PHASES)):
-        apply_effects(world, phase_effects(decisions, phase, world.size))
+    for phase, effects in enumerate(phase_effects(decisions, world.size)):
+        apply_effects(world, effects)
         if PHASES[phase] == "covert":
             set_support(world, decisions)
 

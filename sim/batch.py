@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -168,8 +167,9 @@ def _execute(
     failures: dict[Chunk, str] = {}
     pending = list(tasks)
 
-    def finished(task: ChunkTask, tables: dict[str, pd.DataFrame]) -> None:
-        write_chunk(folder, task.chunk, tables)
+    def finished(task: ChunkTask, tables: dict[str, pd.DataFrame] | None) -> None:
+        if tables is not None:  # else the worker saved the chunk itself
+            write_chunk(folder, task.chunk, tables)
         progress(task.chunk.size)
 
     def failed(task: ChunkTask, error: BaseException) -> None:
@@ -194,16 +194,27 @@ def _execute(
                 continue
             finished(task, tables)
     else:
-        _execute_processes(pending, workers, finished, failed)
+        _execute_processes(pending, workers, folder, finished, failed)
     return sorted(failures.items())
 
 
-def _execute_processes(pending, workers, finished, failed) -> None:
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+def run_and_save_chunk(task: ChunkTask, folder: Path) -> None:
+    """Run a chunk and write it from the worker, sparing the parent (and its core) the I/O."""
+    write_chunk(folder, task.chunk, run_chunk(task))
+
+
+def _execute_processes(pending, workers, folder, finished, failed) -> None:
+    # Not plain fork: the parent may already run threads (Arrow's pools, the progress bar),
+    # which fork would copy in an undefined state. The fork server imports the engine once.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.batch", "sim.model"])
+    else:
+        context = multiprocessing.get_context("spawn")
     while pending:
         # A killed worker breaks the whole pool: start a fresh one for what is left.
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            running = {pool.submit(run_chunk, task): task for task in pending}
+            running = {pool.submit(run_and_save_chunk, task, folder): task for task in pending}
             pending.clear()
             try:
                 while running:

@@ -1,0 +1,313 @@
+"""Batch experiments: output folder, determinism across engines, resume, refusal, retries."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import batch as batch_module
+from sim.batch import BatchIncomplete, BatchInterrupted, run_batch
+from sim.errors import WargameError
+from sim.results import Results
+from sim.runfolder import ResultsFolderError
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = str(ROOT / "configs" / "baseline.yaml")
+WARGAME = str(Path(sys.executable).with_name("wargame"))
+BOOLEAN_OUTCOMES = [
+    "war",
+    "russia_intervened",
+    "china_intervened",
+    "iran_requested_help",
+]
+
+
+def run(out: Path, runs: int = 600, **options) -> batch_module.BatchReport:
+    options.setdefault("workers", 1)
+    options.setdefault("chunk_size", 100)
+    return run_batch(BASELINE, runs=runs, out=out, show_progress=False, **options)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> pd.DataFrame:
+    """An uninterrupted serial run that the other runs must reproduce exactly."""
+    out = tmp_path_factory.mktemp("reference")
+    run(out)
+    return pd.read_parquet(out / "outcomes.parquet")
+
+
+def test_folder_holds_every_table_and_the_manifest(tmp_path):
+    report = run(tmp_path / "b", runs=300)
+    folder = report.folder
+    for name in [
+        "config.yaml",
+        "manifest.json",
+        "outcomes.parquet",
+        "trajectories.parquet",
+        "decisions.parquet",
+        "summary.json",
+        "summary.md",
+    ]:
+        assert (folder / name).is_file(), name
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for key in ["config_hash", "package_version", "master_seed", "replications", "engine"]:
+        assert key in manifest
+    assert manifest["status"] == "complete"
+    assert manifest["replications"] == 300
+    outcomes = pd.read_parquet(folder / "outcomes.parquet")
+    assert list(outcomes.replication) == list(range(300))
+    decisions = pd.read_parquet(folder / "decisions.parquet")
+    # every live actor decides once per menu and turn: counts add up to the live runs
+    china = decisions[(decisions.actor == "china") & (decisions.menu == "main")]
+    per_turn = china[china.factor == china.factor.iloc[0]].groupby("turn")["count"].sum()
+    trajectories = pd.read_parquet(folder / "trajectories.parquet")
+    live = trajectories[trajectories.turn >= 1].groupby("turn").size()
+    alive_before = trajectories.groupby("turn").active.sum().shift(1).dropna()
+    assert per_turn.loc[1] == 300
+    assert (per_turn.reindex(alive_before.index[1:]).fillna(0) <= live.max()).all()
+
+
+def test_summary_json_reports_wilson_intervals(tmp_path):
+    report = run(tmp_path / "b", runs=400)
+    summary = json.loads((report.folder / "summary.json").read_text())
+    outcomes = pd.read_parquet(report.folder / "outcomes.parquet")
+    for field in BOOLEAN_OUTCOMES:
+        block = summary["outcomes"][field]
+        assert set(block) >= {"p", "ci", "n"}
+        assert block["n"] == 400
+        assert block["p"] == pytest.approx(outcomes[field].mean())
+        assert block["ci"][0] <= block["p"] <= block["ci"][1]
+    assert summary["given"]["war"]["n"] == int(outcomes.war.sum())
+    assert "runs" in summary["convergence"]["text"]
+
+
+def test_same_seed_same_rows_for_any_worker_count(tmp_path, reference):
+    run(tmp_path / "w2", workers=2, chunk_size=70)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "w2" / "outcomes.parquet"), reference)
+
+
+def test_dask_local_cluster_gives_the_serial_result(tmp_path, reference):
+    pytest.importorskip("distributed")
+    run(tmp_path / "dask", engine="dask", workers=2, chunk_size=150)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "dask" / "outcomes.parquet"), reference
+    )
+
+
+def test_interrupted_batch_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch, reference):
+    real = batch_module.run_chunk
+    calls = {"n": 0}
+
+    def interrupt_after_two(task):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(task)
+
+    monkeypatch.setattr(batch_module, "run_chunk", interrupt_after_two)
+    with pytest.raises(BatchInterrupted, match="200 of 600 runs saved"):
+        run(tmp_path / "b")
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    monkeypatch.setattr(batch_module, "run_chunk", real)
+    report = run(tmp_path / "b")
+    assert (report.computed, report.reused) == (400, 200)
+    outcomes = pd.read_parquet(tmp_path / "b" / "outcomes.parquet")
+    assert outcomes.replication.is_unique
+    pd.testing.assert_frame_equal(outcomes, reference)
+
+
+def test_killed_batch_resumes_from_the_command_line(tmp_path):
+    """A real crash: kill -9 the whole batch mid-way, rerun the same command."""
+    out = tmp_path / "killed"
+    command = [WARGAME, "batch", BASELINE, "--runs", "60000", "--workers", "2"]
+    command += ["--chunk-size", "500", "--out", str(out), "--no-progress"]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    chunks = out / "chunks"
+    while time.time() < deadline:
+        if chunks.is_dir() and len(list(chunks.glob("*.outcomes.parquet"))) >= 4:
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    saved = len(list(chunks.glob("*.outcomes.parquet")))
+    assert 0 < saved < 120, "the kill should land mid-way"
+    finished = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert f"{60000 - saved * 500} runs computed, {saved * 500} reused" in finished.stdout
+    resumed = pd.read_parquet(out / "outcomes.parquet")
+    assert len(resumed) == 60000 and resumed.replication.is_unique
+    straight = tmp_path / "straight"
+    run_batch(BASELINE, runs=60000, workers=2, out=straight, show_progress=False)
+    pd.testing.assert_frame_equal(resumed, pd.read_parquet(straight / "outcomes.parquet"))
+
+
+def test_more_runs_extend_an_existing_folder(tmp_path, reference):
+    run(tmp_path / "b", runs=250)
+    report = run(tmp_path / "b", runs=600)
+    assert (report.computed, report.reused) == (350, 250)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "b" / "outcomes.parquet"), reference)
+
+
+def test_folder_of_another_config_is_refused_and_left_intact(tmp_path):
+    run(tmp_path / "b", runs=200)
+    before = (tmp_path / "b" / "outcomes.parquet").read_bytes()
+    with pytest.raises(ResultsFolderError, match="different config"):
+        run(tmp_path / "b", runs=200, overrides=["context.sanctions_intensity=0.9"])
+    with pytest.raises(ResultsFolderError, match="different config"):
+        run(tmp_path / "b", runs=200, seed=1)
+    assert (tmp_path / "b" / "outcomes.parquet").read_bytes() == before
+
+
+def test_refusal_is_one_line_and_exit_code_2_on_the_command_line(tmp_path):
+    run(tmp_path / "b", runs=100)
+    other = str(ROOT / "configs" / "ukraine_ceasefire.yaml")
+    result = subprocess.run(
+        [WARGAME, "batch", other, "--runs", "100", "--out", str(tmp_path / "b")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "different config" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupt_manifest_and_chunk(tmp_path, reference):
+    run(tmp_path / "b")
+    chunk = sorted((tmp_path / "b" / "chunks").glob("*.outcomes.parquet"))[2]
+    chunk.write_bytes(b"not parquet")
+    report = run(tmp_path / "b")
+    assert report.computed == 100  # the damaged chunk, and only it, is computed again
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "b" / "outcomes.parquet"), reference)
+    (tmp_path / "b" / "manifest.json").write_text("{not json")
+    with pytest.raises(ResultsFolderError, match="manifest"):
+        run(tmp_path / "b")
+    with pytest.raises(ResultsFolderError, match="manifest"):
+        Results.load(tmp_path / "b")
+
+
+def test_failing_chunk_is_retried(tmp_path, monkeypatch, reference):
+    real = batch_module.run_chunk
+    failed_once: set = set()
+
+    def flaky(task):
+        if task.chunk.start == 300 and task.chunk not in failed_once:
+            failed_once.add(task.chunk)
+            raise RuntimeError("worker lost")
+        return real(task)
+
+    monkeypatch.setattr(batch_module, "run_chunk", flaky)
+    run(tmp_path / "b")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "b" / "outcomes.parquet"), reference)
+
+
+def test_chunk_that_keeps_failing_is_reported_with_its_range(tmp_path, monkeypatch):
+    real = batch_module.run_chunk
+
+    def broken(task):
+        if task.chunk.start == 300:
+            raise RuntimeError("disk full")
+        return real(task)
+
+    monkeypatch.setattr(batch_module, "run_chunk", broken)
+    with pytest.raises(BatchIncomplete, match=r"runs 300-399: RuntimeError: disk full"):
+        run(tmp_path / "b")
+    saved = list((tmp_path / "b" / "chunks").glob("*.outcomes.parquet"))
+    assert len(saved) == 5  # the other chunks finished
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["status"] == "incomplete"
+    assert manifest["failed_chunks"][0]["replications"] == [300, 400]
+
+
+def write_experiment(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "experiment.yaml"
+    path.write_text(f"extends: {BASELINE}\nname: sweep\n{body}")
+    return path
+
+
+def test_grid_sweep_uses_common_random_numbers(tmp_path):
+    config = write_experiment(
+        tmp_path,
+        "experiment:\n  seed: 5\n  grid:\n"
+        "    context.russia_ukraine_commitment: [0.1, 0.9]\n"
+        "    actors.russia.rationality: [2.0, 4.0]\n",
+    )
+    report = run_batch(config, runs=300, workers=1, out=tmp_path / "g", show_progress=False)
+    outcomes = pd.read_parquet(report.folder / "outcomes.parquet")
+    assert outcomes.point.nunique() == 4
+    assert set(outcomes["context.russia_ukraine_commitment"]) == {0.1, 0.9}
+    # same replication, same seed: the draws that no sweep touches are shared by all points
+    start = outcomes.pivot(index="replication", columns="point", values="china_imports_start_kbd")
+    assert (start.nunique(axis=1) == 1).all()
+    summary = json.loads((report.folder / "summary.json").read_text())
+    assert len(summary["per_point"]) == 4
+    assert len(summary["comparisons"]) == 3
+    freer = [c for c in summary["comparisons"] if c["point"]["point"] == 2][0]
+    difference = freer["differences"]["russia_max_support"]
+    assert difference["n_pairs"] == 300
+    # a Russia tied down in Ukraine (0.9) gives less support than a free one (0.1)
+    assert difference["ci"][1] < 0
+
+
+def test_latin_hypercube_sample_covers_its_ranges(tmp_path):
+    config = write_experiment(
+        tmp_path,
+        "experiment:\n  sample:\n    method: lhs\n    points: 6\n    ranges:\n"
+        "      context.sanctions_intensity: [0.4, 0.9]\n",
+    )
+    report = run_batch(config, runs=50, workers=1, out=tmp_path / "s", show_progress=False)
+    values = (
+        pd.read_parquet(report.folder / "outcomes.parquet")
+        .groupby("point")["context.sanctions_intensity"]
+        .first()
+    )
+    assert len(values) == 6
+    assert values.between(0.4, 0.9).all()
+    # one value in each sixth of the range: that is what a Latin hypercube guarantees
+    assert sorted(((values - 0.4) / 0.5 * 6).astype(int).clip(0, 5)) == list(range(6))
+
+
+def test_scenario_list_compares_scenarios(tmp_path):
+    config = write_experiment(tmp_path, "experiment:\n  scenarios: [baseline, ukraine_ceasefire]\n")
+    report = run_batch(config, runs=400, workers=1, out=tmp_path / "c", show_progress=False)
+    outcomes = pd.read_parquet(report.folder / "outcomes.parquet")
+    assert set(outcomes.scenario) == {"baseline", "ukraine_ceasefire"}
+    summary = json.loads((report.folder / "summary.json").read_text())
+    difference = summary["comparisons"][0]["differences"]["russia_max_support"]
+    assert difference["ci"][0] > 0
+
+
+def test_unknown_sweep_path_is_a_clear_error(tmp_path):
+    config = write_experiment(tmp_path, "experiment:\n  grid:\n    context.no_such: [1]\n")
+    with pytest.raises(WargameError, match="no_such"):
+        run_batch(config, runs=10, workers=1, out=tmp_path / "x", show_progress=False)
+    assert not (tmp_path / "x" / "outcomes.parquet").exists()
+
+
+def test_summary_and_compare_commands(tmp_path):
+    run(tmp_path / "a", runs=300)
+    run(tmp_path / "b", runs=300, overrides=["context.russia_ukraine_commitment=0.1"])
+    shown = subprocess.run(
+        [WARGAME, "summary", str(tmp_path / "a")], capture_output=True, text=True, check=True
+    )
+    assert "war" in shown.stdout and "%" in shown.stdout
+    compared = subprocess.run(
+        [WARGAME, "compare", str(tmp_path / "a"), str(tmp_path / "b")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "paired by replication" in compared.stdout
+    assert "russia_max_support" in compared.stdout
+    missing = subprocess.run(
+        [WARGAME, "summary", str(tmp_path / "nothing")], capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and missing.stderr.startswith("error:")
