@@ -66,7 +66,6 @@ def mesa_batch_run(scenario, runs: int) -> tuple[float, pd.DataFrame]:
 
 def engine_final_state(scenario, runs: int) -> pd.DataFrame:
     model = CrisisModel(scenario, runs, rng=SEED).run()
-    collected = model.datacollector  # noqa: F841 - the same reporters batch_run reads
     world = model.world
     return pd.DataFrame(
         {
@@ -102,9 +101,8 @@ def main() -> int:
     mesa_runs = 50 if args.quick else 300
     parallel_runs = 10_000 if args.quick else 100_000
 
-    print(
-        f"baseline scenario, {os.cpu_count()} cores, numpy {np.__version__}, mesa {mesa.__version__}"
-    )
+    versions = f"numpy {np.__version__}, mesa {mesa.__version__}"
+    print(f"baseline scenario, {os.cpu_count()} cores, {versions}")
     print("\n1. one process, one model per batch")
     print(f"{'batch size':>10}  {'runs/s':>10}  {'peak RSS MB':>11}")
     rates = {}
