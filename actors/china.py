@@ -36,9 +36,11 @@ class China(GreatPower):
         if self.reference_imports is None:
             self.reference_imports = np.maximum(world.china_imports_kbd.copy(), 1.0)
         # Each further cut hurts more as imports fall, and a deeper discount makes the crude
-        # more attractive: energy security weighs more the less Iranian oil China takes.
+        # more attractive: energy security weighs more the less Iranian oil China takes. A
+        # threatened Strait (45 % of China's oil imports pass it) raises the stakes as well.
         scarcity = self.reference_imports / np.maximum(world.china_imports_kbd, 1.0)
         bargain = 1.0 + world.oil_discount / np.maximum(world.oil_price, 1.0)
+        strait = 1.0 + world.hormuz / 2.0
         return stack(
             {
                 "taiwan_focus": world.context["china_taiwan_tension"],
@@ -48,7 +50,7 @@ class China(GreatPower):
                     + world.context["sanctions_intensity"]
                 )
                 / 2.0,
-                "energy_security": scarcity * bargain,
+                "energy_security": scarcity * bargain * strait,
                 "brics_sco_credibility": self.credibility_stake(world),
                 "regime_change_fear": world.regime_threat(),
                 "alignment_against_us": world.us_pressure(),

@@ -34,7 +34,7 @@ class Iran(CrisisActor):
             {
                 "regime_survival": world.regime_threat(),
                 "deterrence_credibility": np.minimum(
-                    1.0, world.recent("us_strike") + world.escalation_share()
+                    1.0, world.recent("strike_on_iran") + world.escalation_share()
                 ),
                 "economic_need": (world.context["sanctions_intensity"] + shortfall) / 2.0,
                 "partner_support_belief": beliefs / 7.0,

@@ -77,8 +77,9 @@ def apply_effects(world: WorldState, effects: np.ndarray) -> None:
     )
     for name in ("mediation", "ceasefire_signal", "great_power_warning", "gulf_output"):
         events[name] = events[name] + e(name)
-    for name in ("iran_attack", "us_strike"):
+    for name in ("iran_attack", "strike_on_iran"):
         events[name] = np.minimum(1.0, events[name] + e(name))
+    events["hormuz"] = np.maximum(events["hormuz"], e("hormuz"))
     world.hormuz = np.maximum(world.hormuz, e("hormuz").astype(np.int64))
     new_escalation = np.maximum(
         world.escalation + np.rint(e("escalation")).astype(np.int64),
@@ -116,9 +117,6 @@ def adjudicate(
     """Resolve one turn in place and return what the dice decided."""
     turn = world.turn
     dynamics = scenario.dynamics
-    hormuz_before = world.hormuz.copy()
-    world.hormuz = np.zeros(world.size, dtype=np.int64)
-    escalation_before = world.escalation.copy()
 
     for phase, effects in enumerate(phase_effects(decisions, world.size)):
         apply_effects(world, effects)
@@ -128,7 +126,7 @@ def adjudicate(
     # Random incidents: a tanker seized, a militia rocket, a drone shot down.
     incidents: dict[str, np.ndarray] = {}
     for name, incident in scenario.incidents.items():
-        strikes = (escalation_before >= incident.min_escalation) & (
+        strikes = (world.escalation_at_start >= incident.min_escalation) & (
             streams.uniform(f"incident:{name}", turn) < incident.probability
         )
         if strikes.any():
@@ -138,15 +136,17 @@ def adjudicate(
             apply_effects(world, matrix)
         incidents[name] = strikes
 
-    # A crisis nobody pushes drifts down a rung now and then.
-    untouched = world.escalation == escalation_before
+    # A crisis nobody pushed this turn (no move, inject or incident) drifts down a rung now
+    # and then.
+    untouched = (world.escalation == world.escalation_at_start) & ~world.escalated
     drift = untouched & (
         streams.uniform("escalation:decay", turn) < dynamics.escalation.decay_probability
     )
     world.escalation = np.where(drift, np.maximum(world.escalation - 1, 0), world.escalation)
 
     # Hormuz: a closure not renewed this turn eases one step (closed -> harassed -> open).
-    world.hormuz = np.maximum(world.hormuz, np.maximum(hormuz_before - 1, Hormuz.OPEN))
+    eased = np.maximum(world.hormuz_at_start - 1, Hormuz.OPEN)
+    world.hormuz = np.maximum(world.events["hormuz"].astype(np.int64), eased)
 
     discovered = _discover_covert_support(world, scenario, streams, actors)
     _update_oil(world, scenario, streams)
@@ -233,6 +233,11 @@ def _decay(world: WorldState, scenario: Scenario) -> None:
     world.regime_pressure = world.regime_pressure * (1.0 - rules.regime_pressure_decay)
     world.us_force_posture = world.us_force_posture * (1.0 - rules.posture_decay)
     world.negotiation_progress = world.negotiation_progress * (1.0 - rules.negotiation_decay)
+    world.nuclear_signal = world.nuclear_signal * (1.0 - rules.nuclear_signal_decay)
+    oil = scenario.dynamics.oil
+    world.oil_discount = world.oil_discount - oil.discount_recovery * (
+        world.oil_discount - oil.normal_discount
+    )
 
 
 def _end_conditions(

@@ -72,6 +72,8 @@ class OilDynamics(Strict):
     adjustment_rate: Probability
     volatility: float = Field(ge=0)
     floor_price: float = Field(gt=0)
+    normal_discount: float = Field(ge=0)
+    discount_recovery: Probability
 
 
 class IranDynamics(Strict):
@@ -95,7 +97,7 @@ class EscalationDynamics(Strict):
     negotiation_decay: Probability
     regime_pressure_decay: Probability
     posture_decay: Probability
-    incident_min_escalation: int = Field(ge=0)
+    nuclear_signal_decay: Probability
 
 
 class SupportDynamics(Strict):

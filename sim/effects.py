@@ -29,7 +29,7 @@ EFFECTS: dict[str, str] = {
     "help_request_private": "Iran asks its partners for help in private",
     "great_power_warning": "US warning to Russia and China against helping Iran",
     "iran_attack": "Iranian attack on US or Gulf assets",
-    "us_strike": "US strike on Iran",
+    "strike_on_iran": "a US (or Israeli) strike on Iran",
 }
 
 # Effects that set a level rather than add to it.

@@ -127,6 +127,7 @@ class CrisisModel(mesa.Model):
         world.begin_turn()
         live = world.active.copy()
         frozen = self._freeze()
+        self._drift_context(world.turn)
         self._apply_injects(world.turn)
         decisions = [d for actor in self.actors.values() for d in actor.decide(world, self.streams)]
         report = adjudicate(world, self.crisis, decisions, self.streams, self.actors)
@@ -201,7 +202,6 @@ class CrisisModel(mesa.Model):
                 for menu in actor.menus.values():
                     if inject.action in menu.actions:
                         actor.force(menu.name, np.full(self.world.size, menu.index(inject.action)))
-        self._drift_context(turn)
 
     def _drift_context(self, turn: int) -> None:
         """Exogenous paths: Russia's Ukraine commitment, Taiwan tension and the like drift."""

@@ -68,7 +68,9 @@ class WorldState:
     #: what happened last turn
     last_events: dict[str, np.ndarray] = field(init=False)
     escalated: np.ndarray = field(init=False)
-    gulf_stance: dict[str, np.ndarray] = field(default_factory=dict)
+    #: escalation and Hormuz status when the turn began, before injects and moves
+    escalation_at_start: np.ndarray = field(init=False)
+    hormuz_at_start: np.ndarray = field(init=False)
 
     EVENTS = (
         "help_request",
@@ -77,7 +79,8 @@ class WorldState:
         "great_power_warning",
         "iran_attack",
         "gulf_output",
-        "us_strike",
+        "strike_on_iran",
+        "hormuz",
     )
 
     def __post_init__(self) -> None:
@@ -90,6 +93,8 @@ class WorldState:
         self.last_events = self.events
         self.events = {name: np.zeros(self.size) for name in self.EVENTS}
         self.escalated = np.zeros(self.size, dtype=bool)
+        self.escalation_at_start = self.escalation.copy()
+        self.hormuz_at_start = self.hormuz.copy()
 
     def recent(self, event: str) -> np.ndarray:
         """An event as actors see it when they decide: last turn's, or this turn's injects."""
