@@ -47,6 +47,9 @@ FieldKind = Literal["proportion", "numeric", "categorical"]
 #: Columns that identify a run rather than describe its outcome.
 GROUPING_COLUMNS: tuple[str, ...] = ("replication", "scenario", "point")
 
+#: Numeric outcomes non-zero in fewer runs than this share are treated as rare counts.
+RARE_SHARE = 0.10
+
 #: Default precision targets: absolute half-width for probabilities, relative for means.
 DEFAULT_TARGETS: Mapping[str, float] = {"probability": 0.01, "mean_relative": 0.02}
 
@@ -489,6 +492,7 @@ def convergence_note(
     result: dict[str, dict[str, Any]] = {}
     kinds: dict[str, FieldKind] = {}
     degenerate: list[str] = []
+    rare: list[str] = []
     for name in names:
         x = _as_float_array(ordered[name])
         x = x[~np.isnan(x)]
@@ -514,6 +518,11 @@ def convergence_note(
             mean = float(x.mean())
             if mean == 0.0 or n < 2:
                 continue
+            if np.count_nonzero(x) < RARE_SHARE * n:
+                # A count that is almost always zero (turns of Hormuz closure, say): a target
+                # relative to its tiny mean would demand absurd numbers of runs.
+                rare.append(name)
+                continue
             for k in _checkpoints(n):
                 head = x[:k]
                 head_mean = float(head.mean())
@@ -531,7 +540,7 @@ def convergence_note(
             }
             kinds[name] = "numeric"
 
-    text = _convergence_text(len(outcomes), result, kinds, degenerate, confidence)
+    text = _convergence_text(len(outcomes), result, kinds, degenerate, confidence, rare)
     return _to_builtin({"fields": result, "text": text})
 
 
@@ -541,6 +550,7 @@ def _convergence_text(
     kinds: dict[str, FieldKind],
     degenerate: list[str],
     confidence: float,
+    rare: list[str] = (),
 ) -> str:
     """One paragraph a reader can quote: current precision, trend and runs still needed."""
     if n == 0 or not fields:
@@ -591,6 +601,11 @@ def _convergence_text(
         sentences.append(
             f"Reaching ±{fields[driver]['target'] * 100:.1f}% on every mean needs about "
             f"{need} runs ({driver})."
+        )
+    if rare:
+        sentences.append(
+            f"{', '.join(rare)} are non-zero in under {RARE_SHARE:.0%} of runs; their means "
+            "are not held to the relative target."
         )
     required = max(needs)
     if n >= required:

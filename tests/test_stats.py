@@ -672,3 +672,23 @@ def test_summary_markdown_tables_are_well_formed(outcomes: pd.DataFrame) -> None
 def test_summary_markdown_without_condition(outcomes: pd.DataFrame) -> None:
     md = summary_markdown(summarize(outcomes, condition=None), "No condition")
     assert "Conditional on" not in md
+
+
+def test_convergence_note_sets_rare_counts_apart():
+    """A count that is almost always zero must not drive the runs-needed figure."""
+    n = 1000
+    rare = np.zeros(n)
+    rare[:5] = 3.0  # non-zero in 0.5 % of runs
+    frame = pd.DataFrame(
+        {
+            "replication": np.arange(n),
+            "war": np.arange(n) % 2 == 0,
+            "turns": np.arange(n) % 7 + 1.0,
+            "hormuz_closed_turns": rare,
+        }
+    )
+    note = convergence_note(frame)
+    assert "hormuz_closed_turns" not in note["fields"]
+    assert "hormuz_closed_turns are non-zero in under 10%" in note["text"]
+    common = convergence_note(frame.drop(columns="hormuz_closed_turns"))
+    assert note["fields"]["turns"] == common["fields"]["turns"]
