@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.classroom.config import ClassroomConfig
 from sim.distributions import Param, param_support
 from sim.errors import ConfigError
 
@@ -273,7 +274,7 @@ class Scenario(Strict):
     injects: list[Inject] = Field(default_factory=list)
     incidents: dict[str, Incident] = Field(default_factory=dict)
     experiment: Experiment = Field(default_factory=Experiment)
-    classroom: dict[str, Any] | None = None
+    classroom: ClassroomConfig | None = None
     #: free-form room for YAML anchors that other fields refer to (`*gulf_actions`)
     templates: dict[str, Any] | None = None
 

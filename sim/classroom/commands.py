@@ -2,7 +2,197 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from pathlib import Path
+
 import click
 
+from sim.errors import WargameError
+
+OVERRIDE_HELP = "Override a scenario value, e.g. --set classroom.deadline_minutes=5"
+
+
+def _actors(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [a.strip() for a in value.split(",") if a.strip()]
+
+
+def _same_config(config: str, stored: str) -> bool:
+    from sim.config import resolve_path
+
+    return str(resolve_path(config).resolve()) == stored
+
+
+def _resume(path: str, config: str, actors: list[str] | None, fresh_options: bool):
+    """Open a saved game, refusing options that would contradict it."""
+    from sim.classroom.session import GameSession
+
+    session = GameSession.open(path)
+    game = session.game
+    if not _same_config(config, game.setup.config_path):
+        raise WargameError(f"{path} holds a game of {game.setup.config_path}, not of {config}")
+    if actors is not None and actors != list(game.seats):
+        raise WargameError(
+            f"{path} is played by {', '.join(game.seats)}; leave out --as to resume it"
+        )
+    if fresh_options:
+        raise WargameError("--seed and --set come from the saved game; leave them out to resume")
+    return session
+
+
+@click.command()
+@click.argument("config")
+@click.option(
+    "--as",
+    "as_",
+    metavar="ACTOR[,ACTOR...]",
+    help="Actors to play, e.g. iran,china (default: the teams of the classroom block).",
+)
+@click.option("--seed", type=int, default=None, help="Master seed (default: the scenario's).")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
+@click.option("--save", type=click.Path(dir_okay=False), help="Save the game to FILE as it goes.")
+@click.option("--load", type=click.Path(dir_okay=False), help="Resume the game saved in FILE.")
+def play(
+    config: str,
+    as_: str | None,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    save: str | None,
+    load: str | None,
+) -> None:
+    """Play CONFIG at the terminal as one or more actors (hot seat); the model plays the rest."""
+    from sim.classroom.session import GameSession
+    from sim.classroom.store import GameStore
+    from sim.classroom.terminal import TerminalGame
+
+    actors = _actors(as_)
+    if load:
+        if not Path(load).is_file():
+            raise WargameError(f"{load}: no such game file")
+        if save and Path(save).resolve() != Path(load).resolve():
+            if Path(save).exists():
+                raise WargameError(f"{save} already exists")
+            GameStore(load).backup_to(save)
+            load = save
+        session = _resume(load, config, actors, bool(seed is not None or overrides))
+        click.echo(f"Resuming {load} at turn {session.game.current}.")
+    else:
+        if save and Path(save).exists():
+            raise WargameError(f"{save} already exists; resume it with --load {save}")
+        session = GameSession.create(
+            save or ":memory:", config, overrides, seed=seed, actors=actors
+        )
+    TerminalGame(session, config).run()
+
+
+def _link_host(host: str) -> str:
+    """The address to print in links: the machine's own address when serving every interface."""
+    if host in ("0.0.0.0", "::", ""):
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                probe.connect(("192.0.2.1", 9))  # no packet is sent for a UDP connect
+                return probe.getsockname()[0]
+        except OSError:
+            return socket.gethostname()
+    return f"[{host}]" if ":" in host else host
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@click.argument("config")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Game file; an existing one is resumed (default: <scenario>-game.sqlite).",
+)
+@click.option("--seed", type=int, default=None, help="Master seed (default: the scenario's).")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
+def classroom(
+    config: str, host: str, port: int, db: str | None, seed: int | None, overrides: tuple[str, ...]
+) -> None:
+    """Serve CONFIG to a class: a white-cell link, one join link per team, and a board."""
+    import uvicorn
+
+    from sim.classroom.config import load_game_config
+    from sim.classroom.server import create_app
+    from sim.classroom.session import GameSession
+
+    if db is None:
+        scenario, _ = load_game_config(config, overrides)
+        db = f"{scenario.name}-game.sqlite"
+    if Path(db).is_file():
+        session = _resume(db, config, None, bool(seed is not None or overrides))
+        click.echo(f"Resuming the game in {db} at turn {session.game.current}.")
+    else:
+        session = GameSession.create(db, config, overrides, seed=seed)
+        click.echo(f"New game in {db} (seed {session.game.setup.seed}).")
+    if not _is_loopback(host):
+        click.echo(
+            f"warning: listening on {host}, not only on this machine: anyone on the network "
+            "can reach the server, and the join links are the only protection.",
+            err=True,
+        )
+    base = f"http://{_link_host(host)}:{port}"
+    game = session.game
+    links = [
+        {"team": seat.name, "label": seat.label, "url": f"{base}/t/{session.team_tokens[actor]}"}
+        for actor, seat in game.seats.items()
+    ]
+    click.echo(f"White cell (facilitator): {base}/f/{session.facilitator_token}")
+    click.echo(f"Board (projector):        {base}/board")
+    for link in links:
+        click.echo(f"Team {link['team']} ({link['label']}): {link['url']}")
+    click.echo(f"Stop with Ctrl+C; start again with --db {db} to resume where the game was.")
+    app = create_app(session, links=links)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        session.store.close()
+
+
+@click.command()
+@click.argument("config")
+@click.option("--actor", required=True, help="The actor the brief is for, e.g. china.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to FILE (.html or .md).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "html"]),
+    default=None,
+    help="Default: from the --out suffix, else markdown.",
+)
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
+def brief(
+    config: str, actor: str, out: str | None, fmt: str | None, overrides: tuple[str, ...]
+) -> None:
+    """Write a printable team brief for ACTOR: situation, interests, moves, how turns work."""
+    from sim.classroom.briefing import brief_data, to_html, to_markdown
+    from sim.classroom.config import load_game_config
+
+    scenario, _ = load_game_config(config, overrides)
+    data = brief_data(scenario, actor)
+    if fmt is None:
+        fmt = "html" if out and Path(out).suffix.lower() in (".html", ".htm") else "markdown"
+    text = to_html(data) if fmt == "html" else to_markdown(data)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    Path(out).write_text(text, encoding="utf-8")
+    click.echo(f"Wrote the brief for {data['label']} to {out}")
+
+
 #: click commands added to `wargame` (play, classroom, brief)
-COMMANDS: list[click.Command] = []
+COMMANDS: list[click.Command] = [play, classroom, brief]

@@ -1,0 +1,198 @@
+"""The `classroom:` block of a scenario: which actors teams play, the clock, and the white cell.
+
+It is validated as strictly as the rest of a scenario, because an instructor should find a typo
+the evening before class, not in front of thirty students. The schema lives here (and is the
+type of `Scenario.classroom`); the checks that need the rest of the scenario (do the actors and
+actions exist?) run in `load_game_config`. This module imports nothing from `sim.config`, which
+imports it.
+"""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:
+    from sim.config import Position, Scenario
+
+#: what happens to a team that has not submitted when the deadline passes
+LatePolicy = Literal["model_moves", "wait"]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Team(_Strict):
+    """A team of students playing one actor."""
+
+    actor: str
+    name: str = Field(min_length=1, max_length=60)
+
+
+class Event(_Strict):
+    """A named inject the facilitator can fire; it lands at the start of the next turn played."""
+
+    name: Identifier
+    note: str = Field(min_length=1, description="the news as the class reads it")
+    #: a public event is announced to every team; a private one only to the facilitator
+    public: bool = True
+    actor: str | None = None
+    action: str | None = None
+    effects: dict[str, float] = Field(default_factory=dict)
+    context: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Event:
+        if (self.actor is None) != (self.action is None):
+            raise ValueError("an event that forces a move needs both 'actor' and 'action'")
+        if self.actor is None and not self.effects and not self.context:
+            raise ValueError("an event needs 'actor' and 'action', 'effects' or 'context'")
+        return self
+
+
+class ClassroomConfig(_Strict):
+    """How a class plays the scenario."""
+
+    title: str = ""
+    teams: list[Team] = Field(min_length=1)
+    #: minutes a team has to submit once the facilitator starts a turn; null: no deadline
+    deadline_minutes: float | None = Field(default=10.0, gt=0, le=24 * 60)
+    #: show each team what the model would do in its place, and why
+    advisor: bool = True
+    #: when the deadline passes: the model moves for late teams, or the turn waits for them
+    late_policy: LatePolicy = "model_moves"
+    events: list[Event] = Field(default_factory=list)
+    #: size of the simulated distribution the debrief places the class's game in
+    debrief_games: int = Field(default=2000, ge=100, le=100_000)
+    #: simulated futures in a live forecast
+    forecast_games: int = Field(default=500, ge=50, le=20_000)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ClassroomConfig:
+        for what, values in (
+            ("team actor", [t.actor for t in self.teams]),
+            ("team name", [t.name for t in self.teams]),
+            ("event name", [e.name for e in self.events]),
+        ):
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"each {what} must be unique (repeated: {', '.join(repeated)})")
+        return self
+
+    def event(self, name: str) -> Event | None:
+        return next((e for e in self.events if e.name == name), None)
+
+    def team_name(self, actor: str) -> str | None:
+        return next((t.name for t in self.teams if t.actor == actor), None)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_game_config(
+    path: str | Path, overrides: typing.Sequence[str] = ()
+) -> tuple[Scenario, str]:
+    """Load a scenario and check its classroom block against the rest of it.
+
+    Returns the scenario and the path it was loaded from (absolute, for the game file).
+    Errors are the project's one-line `ConfigError`: file, field, line and what was expected.
+    """
+    from sim.config import _display, apply_override, load_tree, resolve_path, validate_tree
+
+    resolved = resolve_path(path)
+    tree, positions = load_tree(resolved)
+    for assignment in overrides:
+        apply_override(tree, assignment, positions)
+    shown = _display(resolved)
+    scenario = validate_tree(tree, positions, shown)
+    if scenario.classroom is not None:
+        check_classroom(scenario, positions, shown)
+    return scenario, str(resolved.resolve())
+
+
+def check_classroom(scenario: Scenario, positions: dict[tuple, Position], shown: str) -> None:
+    """Cross-references a schema cannot express: teams and events name real actors and actions."""
+    from sim.config import ContextName, _located
+    from sim.consistency import available_actions
+    from sim.effects import EFFECTS
+
+    classroom = scenario.classroom
+    assert classroom is not None
+    actors = list(scenario.actors)
+
+    def fail(path: tuple, message: str):
+        return _located(("classroom", *path), message, positions, shown)
+
+    for index, team in enumerate(classroom.teams):
+        if team.actor not in scenario.actors:
+            raise fail(
+                ("teams", index, "actor"),
+                f"unknown actor '{team.actor}' (expected one of: {', '.join(actors)})",
+            )
+    contexts = typing.get_args(ContextName)
+    for index, event in enumerate(classroom.events):
+        where = ("events", index)
+        for effect in event.effects:
+            if effect not in EFFECTS:
+                raise fail(
+                    (*where, "effects", effect),
+                    f"unknown effect (expected one of: {', '.join(EFFECTS)})",
+                )
+        for name in event.context:
+            if name not in contexts:
+                raise fail(
+                    (*where, "context", name),
+                    f"unknown context value (expected one of: {', '.join(contexts)})",
+                )
+        if event.actor is None:
+            continue
+        if event.actor not in scenario.actors:
+            raise fail(
+                (*where, "actor"),
+                f"unknown actor '{event.actor}' (expected one of: {', '.join(actors)})",
+            )
+        actions = available_actions(scenario, event.actor)
+        if event.action not in actions:
+            raise fail(
+                (*where, "action"),
+                f"unknown action '{event.action}' for {event.actor} "
+                f"(expected one of: {', '.join(actions)})",
+            )
+
+
+def classroom_for(scenario: Scenario, actors: typing.Sequence[str] | None) -> ClassroomConfig:
+    """The classroom settings of a game: the scenario's block, or teams chosen on the command line.
+
+    `actors` (from `--as`) overrides which actors teams play; the block's team names and
+    settings are kept where they apply. A scenario without a block plays with the defaults.
+    """
+    from sim.errors import ConfigError
+
+    block = scenario.classroom
+    if actors is None:
+        if block is None:
+            raise ConfigError(
+                scenario.name,
+                "classroom",
+                "no classroom block: add one to the scenario, or choose actors with --as",
+            )
+        return block
+    unknown = [a for a in actors if a not in scenario.actors]
+    if unknown:
+        raise ConfigError(
+            "--as",
+            None,
+            f"unknown actor '{unknown[0]}' (expected one of: {', '.join(scenario.actors)})",
+        )
+    if not actors or len(set(actors)) != len(actors):
+        raise ConfigError("--as", None, "expected distinct actors, e.g. --as iran,china")
+    names = {t.actor: t.name for t in block.teams} if block else {}
+    teams = [Team(actor=a, name=names.get(a, scenario.actors[a].label)) for a in actors]
+    if block is None:
+        return ClassroomConfig(teams=teams)
+    return block.model_copy(update={"teams": teams})

@@ -1,0 +1,288 @@
+"""The debrief: what the class did, what the model would have done, and how unusual it was.
+
+The class's game is one draw from the same start the model can play thousands of times, so the
+honest comparison is a placement in that distribution ("the class escalated further than 88 %
+of 2,000 simulated games"), computed from the outcome records of a batch run with the game's own
+scenario and seed. The live forecast does the same from the current turn: a batch of simulated
+futures forked from the game's present state.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.classroom import charts
+from sim.classroom.game import Game, menu_title
+from sim.model import CrisisModel
+from sim.outcomes import END_STATE_LABELS
+
+END_PHRASES = {
+    "settlement": "ended in a negotiated settlement",
+    "ceasefire": "ended in a ceasefire",
+    "regime collapse": "ended in the collapse of the regime",
+    "horizon": "ran to the horizon without a settlement or a ceasefire",
+}
+
+_SIMULATED: dict[tuple[str, int, int], pd.DataFrame] = {}
+_SIMULATED_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Measure:
+    """An outcome column and how to say that the class went beyond the simulated games."""
+
+    column: str
+    title: str
+    beyond: str  # "The class <beyond> X % of simulated games"
+    higher_is_beyond: bool = True
+
+
+def measures(game: Game) -> list[Measure]:
+    result = [
+        Measure("max_escalation", "Highest escalation rung", "escalated further than"),
+        Measure("turns_at_war", "Turns at war", "spent more turns at war than"),
+        Measure("peak_oil_price", "Peak oil price ($/bbl)", "pushed oil higher than"),
+        Measure(
+            "hormuz_closed_turns", "Turns with Hormuz closed", "kept Hormuz closed longer than"
+        ),
+    ]
+    for power in game.model.world.great_power_ids():
+        label = game.model.actors[power].label
+        result.append(
+            Measure(
+                f"{power}_max_support",
+                f"{label}'s highest support rung",
+                f"drew more support from {label} than",
+            )
+        )
+    result += [
+        Measure(
+            "iran_min_stability",
+            "Iran's lowest regime stability",
+            "brought Iran's regime closer to collapse than",
+            higher_is_beyond=False,
+        ),
+        Measure(
+            "iran_reliance_gap",
+            "Iran's reliance gap (expected minus received support)",
+            "left a wider gap between the help Iran expected and the help it got than",
+        ),
+    ]
+    return result
+
+
+def simulated(game: Game) -> pd.DataFrame:
+    """Outcome records of simulated games from the same start (cached per scenario and seed)."""
+    scenario = game.setup.scenario
+    n = game.classroom.debrief_games
+    key = (scenario.model_dump_json(), game.setup.seed, n)
+    with _SIMULATED_LOCK:
+        if key not in _SIMULATED:
+            _SIMULATED[key] = CrisisModel(scenario, n, rng=game.setup.seed).run().outcome_frame()
+        return _SIMULATED[key]
+
+
+def forecast(game: Game, n: int | None = None) -> pd.DataFrame:
+    """Simulated futures continued from the game's current state."""
+    n = game.classroom.forecast_games if n is None else n
+    seed = game.setup.seed * 7919 + game.played
+    return game.model.fork(n, seed).run().outcome_frame()
+
+
+def class_record(game: Game) -> dict[str, Any]:
+    """The class's outcome record so far (its final one once the crisis has ended)."""
+    row = game.model.outcome_frame().iloc[0]
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+
+
+def placement(value: float, values: np.ndarray, higher_is_beyond: bool = True) -> dict[str, float]:
+    """Shares (in %) of simulated values the class went beyond, matched, and fell short of."""
+    values = np.asarray(values, dtype=float)
+    if not higher_is_beyond:
+        value, values = -value, -values
+    tolerance = 1e-9 * max(1.0, abs(value))
+    same = np.abs(values - value) <= tolerance
+    beyond = (values < value) & ~same
+    n = max(1, values.size)
+    return {
+        "beyond": 100.0 * beyond.sum() / n,
+        "same": 100.0 * same.sum() / n,
+        "short": 100.0 * (~beyond & ~same).sum() / n,
+    }
+
+
+def placements(game: Game, frame: pd.DataFrame, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """One sentence and one histogram per measure."""
+    n = len(frame)
+    rows = []
+    for measure in measures(game):
+        if measure.column not in frame:
+            continue
+        value = float(record[measure.column])
+        shares = placement(value, frame[measure.column].to_numpy(), measure.higher_is_beyond)
+        sentence = f"The class {measure.beyond} {shares['beyond']:.0f} % of {n:,} simulated games"
+        if shares["same"] >= 0.5:
+            sentence += f" (tied with {shares['same']:.0f} %)"
+        rows.append(
+            {
+                "column": measure.column,
+                "title": measure.title,
+                "value": value,
+                "sentence": sentence + ".",
+                **shares,
+                "chart": charts.histogram(measure.title, frame[measure.column], value),
+            }
+        )
+    return rows
+
+
+def end_summary(game: Game, frame: pd.DataFrame) -> dict[str, Any]:
+    """How the class's game ended, and how often simulated games end that way."""
+    shares = frame["end_state"].value_counts(normalize=True)
+    state = game.end_state()
+    if state is None:
+        sentence = (
+            f"The class's game is still running after {game.played} of {game.horizon} turns; "
+            "the figures below are its record so far."
+        )
+    else:
+        label = state.replace(" ", "_")
+        share = 100.0 * float(shares.get(label, 0.0))
+        sentence = (
+            f"The class's game {END_PHRASES.get(state, 'ended: ' + state)} (turn {game.played}); "
+            f"so did {share:.0f} % of {len(frame):,} simulated games."
+        )
+    labels = [s for s in END_STATE_LABELS if s != "ongoing"]
+    chart = charts.categories(
+        "How simulated games end",
+        labels,
+        list(frame["end_state"]),
+        None if state is None else state.replace(" ", "_"),
+    )
+    return {"sentence": sentence, "chart": chart}
+
+
+def choices(game: Game) -> list[dict[str, Any]]:
+    """Each team's move every turn beside the advisor's top choice for it."""
+    rows = []
+    for record in game.turns:
+        for actor, seat in game.seats.items():
+            acts = [a for a in record.acts if a.actor == actor]
+            for act in acts:
+                advised = record.advice.get(actor, {}).get(act.menu)
+                rows.append(
+                    {
+                        "turn": record.turn,
+                        "team": seat.name,
+                        "label": seat.label,
+                        "menu": menu_title(act.menu),
+                        "chosen": act.action,
+                        "covert": act.covert,
+                        "advised": advised,
+                        "agreed": advised == act.action,
+                        "by": (
+                            f"model ({record.model_moved[actor]})"
+                            if actor in record.model_moved and act.by == "model"
+                            else act.by
+                        ),
+                    }
+                )
+    return rows
+
+
+def agreement(game: Game, rows: list[dict[str, Any]]) -> list[str]:
+    """Per team: how often its own moves matched the advisor."""
+    lines = []
+    for seat in game.seats.values():
+        own = [r for r in rows if r["team"] == seat.name and r["by"] == "team"]
+        if own:
+            agreed = sum(r["agreed"] for r in own)
+            lines.append(
+                f"Team {seat.name} ({seat.label}) chose what the advisor ranked first "
+                f"in {agreed} of {len(own)} moves."
+            )
+    return lines
+
+
+def timeline(game: Game) -> list[dict[str, Any]]:
+    """Every turn in full, covert acts included (the debrief reveals everything)."""
+    ladder = game.setup.scenario.ladders.escalation
+    rows = []
+    for record in game.turns:
+        state = record.state
+        rows.append(
+            {
+                "turn": record.turn,
+                "notes": [p["note"] + ("" if p["public"] else " (secret)") for p in record.injects],
+                "acts": record.acts,
+                "model_moved": {game.seats[a].name: why for a, why in record.model_moved.items()},
+                "incidents": record.incidents,
+                "exposed": [game.model.actors[p].label for p in record.discovered],
+                "ended": record.ended,
+                "escalation": f"{state['escalation']} {ladder[state['escalation']]}".replace(
+                    "_", " "
+                ),
+                "oil_price": state["oil_price"],
+                "hormuz": ["open", "harassed", "closed"][state["hormuz"]],
+                "iran_stability": state["iran_stability"],
+            }
+        )
+    return rows
+
+
+def debrief(game: Game) -> dict[str, Any]:
+    """Everything the debrief page and the terminal debrief show."""
+    frame = simulated(game)
+    record = class_record(game)
+    rows = choices(game)
+    return {
+        "title": game.classroom.title or game.setup.scenario.name,
+        "games": len(frame),
+        "seed": game.setup.seed,
+        "record": record,
+        "placements": placements(game, frame, record),
+        "end": end_summary(game, frame),
+        "choices": rows,
+        "agreement": agreement(game, rows),
+        "timeline": timeline(game),
+    }
+
+
+def forecast_summary(game: Game, n: int | None = None) -> dict[str, Any]:
+    """The live forecast: where the crisis goes from here in simulated futures."""
+    frame = forecast(game, n)
+    powers = game.model.world.great_power_ids()
+    war = 100.0 * float(frame["war"].mean())
+    chart_list = [
+        charts.histogram("Highest escalation rung", frame["max_escalation"]),
+        charts.categories(
+            "How the crisis ends",
+            [s for s in END_STATE_LABELS if s != "ongoing"],
+            list(frame["end_state"]),
+        ),
+        charts.histogram("Peak oil price ($/bbl)", frame["peak_oil_price"]),
+    ]
+    for power in powers:
+        label = game.model.actors[power].label
+        chart_list.append(
+            charts.histogram(f"{label}'s highest support rung", frame[f"{power}_max_support"])
+        )
+    return {
+        "turn": game.played,
+        "games": len(frame),
+        "sentences": [
+            f"From turn {game.played}, {war:.0f} % of {len(frame):,} simulated futures "
+            "reach armed conflict (or are already there).",
+            *(
+                f"{game.model.actors[p].label} intervenes militarily in "
+                f"{100.0 * float(frame[f'{p}_intervened'].mean()):.0f} % of them."
+                for p in powers
+            ),
+        ],
+        "charts": chart_list,
+    }

@@ -1,0 +1,198 @@
+"""A game bound to its file: commands are checked, saved in a transaction, then applied.
+
+The session is what the web server and the terminal talk to. It owns the lock (web requests
+arrive on several threads), the clock (injectable, so tests can move time), the join tokens,
+and the rule that the file and the game in memory never disagree: if saving fails, the game
+is rebuilt from the file.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.classroom.config import ClassroomConfig, classroom_for, load_game_config
+from sim.classroom.game import Entry, Game, Setup, TurnRecord
+from sim.classroom.store import GameFileError, GameStore
+from sim.config import Scenario
+from sim.errors import WargameError
+
+Clock = Callable[[], float]
+
+
+class ReplayError(WargameError):
+    """A saved game that no longer replays to the state it reached (the model has changed)."""
+
+
+def new_token() -> str:
+    """An unguessable join token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def replay(setup: Setup, entries: Sequence[Entry], states: dict[int, dict[str, Any]]) -> Game:
+    """Rebuild a game from its log, checking each played turn against the stored state."""
+    game = Game(setup)
+    for entry in entries:
+        record = game.apply(entry)
+        if record is not None and record.turn in states and states[record.turn] != record.state:
+            raise ReplayError(
+                f"the saved game no longer replays to the same state at turn {record.turn}: "
+                "it was played with another version of the model"
+            )
+    return game
+
+
+class GameSession:
+    """One game, its file and its tokens."""
+
+    def __init__(
+        self,
+        store: GameStore,
+        game: Game,
+        facilitator_token: str,
+        team_tokens: dict[str, str],
+        clock: Clock = time.time,
+    ) -> None:
+        self.store = store
+        self.game = game
+        self.facilitator_token = facilitator_token
+        self.team_tokens = team_tokens
+        self.clock = clock
+        self.lock = threading.RLock()
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def create(
+        cls,
+        db: str | Path,
+        config: str | Path,
+        overrides: Sequence[str] = (),
+        *,
+        seed: int | None = None,
+        actors: Sequence[str] | None = None,
+        clock: Clock = time.time,
+    ) -> GameSession:
+        """Start a new game of `config` in the file `db` (":memory:" for none)."""
+        scenario, path = load_game_config(config, overrides)
+        classroom = classroom_for(scenario, actors)
+        seed = scenario.experiment.seed if seed is None else seed
+        store = GameStore(db)
+        if store.holds_game():
+            raise GameFileError(f"{db} already holds a game")
+        facilitator = new_token()
+        teams = [(t.actor, t.name, new_token()) for t in classroom.teams]
+        store.create(
+            {
+                "config": path,
+                "overrides": list(overrides),
+                "seed": seed,
+                "scenario": scenario.model_dump(mode="json", by_alias=True),
+                "classroom": classroom.model_dump(mode="json"),
+                "facilitator_token": facilitator,
+                "created": clock(),
+            },
+            teams,
+        )
+        setup = Setup(scenario, classroom, seed, path, tuple(overrides))
+        return cls(store, Game(setup), facilitator, {a: t for a, _, t in teams}, clock)
+
+    @classmethod
+    def open(cls, db: str | Path, clock: Clock = time.time) -> GameSession:
+        """Resume the game in `db` exactly where it was, by replaying its log."""
+        if str(db) != ":memory:" and not Path(db).is_file():
+            raise GameFileError(f"{db}: no such game file")
+        store = GameStore(db)
+        setup = cls._setup(store)
+        game = replay(setup, store.entries(), store.states())
+        teams = store.teams()
+        return cls(
+            store, game, store.meta()["facilitator_token"], {a: t for a, _, t in teams}, clock
+        )
+
+    @staticmethod
+    def _setup(store: GameStore) -> Setup:
+        meta = store.meta()
+        return Setup(
+            scenario=Scenario.model_validate(meta["scenario"]),
+            classroom=ClassroomConfig.model_validate(meta["classroom"]),
+            seed=int(meta["seed"]),
+            config_path=meta["config"],
+            overrides=tuple(meta["overrides"]),
+        )
+
+    def rebuild(self) -> Game:
+        """The game as the file has it (after a failed save, or to check a replay)."""
+        return replay(self._setup(self.store), self.store.entries(), self.store.states())
+
+    # ------------------------------------------------------------------ tokens
+
+    def team_for(self, token: str) -> str | None:
+        """The actor whose team holds this join token, compared in constant time."""
+        found = None
+        for actor, expected in self.team_tokens.items():
+            if secrets.compare_digest(token.encode(), expected.encode()):
+                found = actor
+        return found
+
+    def is_facilitator(self, token: str) -> bool:
+        return secrets.compare_digest(token.encode(), self.facilitator_token.encode())
+
+    # ------------------------------------------------------------------ commands
+
+    def _run(self, check: Callable[[float], Entry]) -> TurnRecord | None:
+        with self.lock:
+            now = self.clock()
+            self._tick(now)
+            return self._commit(check(now))
+
+    def _commit(self, entry: Entry) -> TurnRecord | None:
+        try:
+            record = self.game.apply(entry)
+            self.store.append(entry, record.state if record else None)
+        except Exception as exc:
+            self.game = self.rebuild()
+            if isinstance(exc, WargameError):
+                raise
+            raise WargameError(f"could not save the game to {self.store.path}: {exc}") from exc
+        return record
+
+    def _tick(self, now: float) -> TurnRecord | None:
+        due = self.game.due(now)
+        return self._commit(due) if due is not None else None
+
+    def tick(self) -> TurnRecord | None:
+        """Play the turn if its deadline has passed and late teams get the model's move."""
+        with self.lock:
+            return self._tick(self.clock())
+
+    def start(self, timed: bool = True) -> None:
+        self._run(lambda now: self.game.check_start(now, timed))
+
+    def submit(self, actor: str, moves: dict[str, str], turn: int | None = None) -> None:
+        """A team's move for `turn` (by default the turn open when the move arrives)."""
+        with self.lock:
+            meant = self.game.current if turn is None else turn
+            self._run(lambda now: self.game.check_move(actor, moves, meant, now))
+
+    def close(self, force: bool = False) -> TurnRecord | None:
+        return self._run(lambda now: self.game.check_close(now, force))
+
+    def inject(self, event: str) -> None:
+        self._run(lambda now: self.game.check_inject(event, now))
+
+    def set_context(self, name: str, value: float | str, note: str = "") -> None:
+        self._run(lambda now: self.game.check_context(name, value, now, note))
+
+    def handover(self, actor: str, model_plays: bool) -> None:
+        self._run(lambda now: self.game.check_handover(actor, model_plays, now))
+
+    def pause(self) -> None:
+        self._run(lambda now: self.game.check_pause(now))
+
+    def resume(self) -> None:
+        self._run(lambda now: self.game.check_resume(now))

@@ -1,0 +1,157 @@
+"""The game file: one SQLite database per game, written one transaction per accepted command.
+
+What is stored is what the game is rebuilt from: the scenario (its path, the overrides and the
+validated scenario itself, so a later edit of the YAML cannot change a game in progress), the
+seed, the teams with their join tokens, and the log of accepted commands. After each played
+turn the state it produced is stored beside the log entry, in the same transaction, so that a
+replay can prove it reached the same state.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sim.classroom.game import Entry
+from sim.errors import WargameError
+
+FORMAT = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS teams (
+    actor TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token TEXT NOT NULL UNIQUE,
+    position INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log (
+    seq INTEGER PRIMARY KEY,
+    turn INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    turn INTEGER PRIMARY KEY,
+    seq INTEGER NOT NULL REFERENCES log(seq),
+    state TEXT NOT NULL
+);
+"""
+
+
+class GameFileError(WargameError):
+    """A game file that cannot be opened or does not hold a game."""
+
+
+class GameStore:
+    """A game's SQLite file. Thread-safe: the web server calls it from several threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise GameFileError(f"{path}: not a game file ({exc})") from None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; `BEGIN IMMEDIATE` takes the write lock up front."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def create(self, meta: dict[str, Any], teams: list[tuple[str, str, str]]) -> None:
+        """Write a new game's setup: meta values and (actor, name, token) per team."""
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM meta WHERE key = 'format'").fetchone():
+                raise GameFileError(f"{self.path} already holds a game")
+            rows = [("format", json.dumps(FORMAT))]
+            rows += [(key, json.dumps(value)) for key, value in meta.items()]
+            db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows)
+            db.executemany(
+                "INSERT INTO teams (actor, name, token, position) VALUES (?, ?, ?, ?)",
+                [(actor, name, token, i) for i, (actor, name, token) in enumerate(teams)],
+            )
+
+    def append(self, entry: Entry, state: dict[str, Any] | None = None) -> int:
+        """Save one accepted command, and the state it produced if it played a turn."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO log (turn, kind, payload, at) VALUES (?, ?, ?, ?)",
+                (entry.turn, entry.kind, json.dumps(entry.payload), entry.at),
+            )
+            seq = int(cursor.lastrowid or 0)
+            if state is not None:
+                db.execute(
+                    "INSERT INTO turns (turn, seq, state) VALUES (?, ?, ?)",
+                    (entry.turn, seq, json.dumps(state)),
+                )
+        return seq
+
+    def backup_to(self, path: str | Path) -> None:
+        """Copy the whole game to another file (a save under a new name)."""
+        with self._lock:
+            target = sqlite3.connect(str(path))
+            try:
+                self._db.backup(target)
+            finally:
+                target.close()
+
+    # ------------------------------------------------------------------ reading
+
+    def holds_game(self) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM meta WHERE key = 'format'").fetchone()
+        return row is not None
+
+    def meta(self) -> dict[str, Any]:
+        with self._lock:
+            rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+        meta = {key: json.loads(value) for key, value in rows}
+        if "format" not in meta:
+            raise GameFileError(f"{self.path} does not hold a game")
+        if meta["format"] != FORMAT:
+            raise GameFileError(f"{self.path}: game file format {meta['format']} is not supported")
+        return meta
+
+    def teams(self) -> list[tuple[str, str, str]]:
+        """(actor, name, token) of each team, in the order the scenario lists them."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT actor, name, token FROM teams ORDER BY position"
+            ).fetchall()
+        return [(a, n, t) for a, n, t in rows]
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT turn, kind, payload, at FROM log ORDER BY seq"
+            ).fetchall()
+        return [Entry(kind, turn, json.loads(payload), at) for turn, kind, payload, at in rows]
+
+    def states(self) -> dict[int, dict[str, Any]]:
+        """The stored state after each played turn."""
+        with self._lock:
+            rows = self._db.execute("SELECT turn, state FROM turns").fetchall()
+        return {turn: json.loads(state) for turn, state in rows}

@@ -1,0 +1,190 @@
+"""A whole classroom game in headless Chromium: three teams, a facilitator and the board.
+
+The server runs as a real `wargame classroom` process and is restarted in the middle of the
+game; the pages must carry on where they were. Skipped where no system Chromium is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from classroom.helpers import CONFIG, REPO, free_port, wait_for_port
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+COVERT_TEXT = "Covertly: go ahead with promised financial projects"
+TIMEOUT = 15_000
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs the system Chromium")
+
+
+@contextmanager
+def classroom_server(db: Path, port: int, log: Path, *options: str) -> Iterator[dict[str, str]]:
+    """`wargame classroom` in its own process; yields the links it prints."""
+    command = [sys.executable, "-m", "sim.cli", "classroom", CONFIG, "--port", str(port)]
+    command += ["--db", str(db), *options]
+    with open(log, "a") as errors:
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=subprocess.PIPE, stderr=errors, text=True, env=os.environ
+        )
+        try:
+            links = {}
+            for line in process.stdout:
+                if "http://" in line:
+                    name, url = line.rsplit(": ", 1)
+                    links[name.strip()] = url.strip()
+                if line.startswith("Stop with"):
+                    break
+            wait_for_port(port)
+            yield links
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT)
+
+    db, port, log = tmp_path / "class.sqlite", free_port(), tmp_path / "server.log"
+    setup = ["--set", "horizon=3", "--set", "actors.china.covert.discovery_probability=0"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+        pages = {}
+
+        def open_page(name: str, url: str, **options) -> None:
+            page = browser.new_context(**options).new_page()
+            page.set_default_timeout(TIMEOUT)
+            page.goto(url)
+            pages[name] = page
+
+        with classroom_server(db, port, log, *setup) as links:
+            assert set(links) == {
+                "White cell (facilitator)",
+                "Board (projector)",
+                "Team Tehran (Iran)",
+                "Team Beijing (China)",
+                "Team Moscow (Russia)",
+            }
+            white_url = links["White cell (facilitator)"]
+            open_page("white", white_url)
+            open_page("board", links["Board (projector)"])
+            open_page("iran", links["Team Tehran (Iran)"], **phone)
+            open_page("china", links["Team Beijing (China)"])
+            open_page("russia", links["Team Moscow (Russia)"], **phone)
+            white, board, iran, china, russia = (
+                pages[k] for k in ("white", "board", "iran", "china", "russia")
+            )
+            teams = (iran, china, russia)
+            for team in teams:
+                expect(team.locator("#move")).to_contain_text("Turn 1 has not started yet")
+
+            # Turn 1: the facilitator starts it; the team pages update by themselves.
+            white.click("#start")
+            expect(white.locator("#flash")).to_have_text("Turn 1 is open.")
+            for team in teams:
+                expect(team.locator("#move-form")).to_be_visible()
+            expect(iran.locator("#advisor")).to_contain_text("Advice:")
+            iran.check("input[name=main][value=hold_firm]")
+            iran.click("#submit")
+            expect(iran.locator("#flash")).to_contain_text("Move for turn 1 received: hold_firm")
+            china.check("input[name=main][value=covert_economic_lifeline]")
+            china.check("input[name=oil_purchases][value=maintain_purchases]")
+            china.click("#submit")
+            expect(china.locator("#submitted")).to_contain_text("covert_economic_lifeline")
+            russia.check("input[name=main][value=diplomatic_backing]")
+            russia.click("#submit")
+            expect(russia.locator("#flash")).to_contain_text("received")
+            expect(white.locator("#seat-china .status")).to_have_text("submitted")
+            expect(white.locator("#seat-iran .status")).to_have_text("submitted")
+
+            # An event from the scenario's list, announced on the board.
+            white.select_option("#event", "tanker_seized")
+            white.click("#inject")
+            expect(white.locator("#flash")).to_have_text("Event scheduled for turn 1.")
+            expect(board.locator("#feed")).to_contain_text("A tanker bound for Fujairah")
+
+            white.click("#close")
+            expect(white.locator("#flash")).to_have_text("Turn 1 has been played.")
+            for page in (*teams, board):
+                expect(page.locator("#board h2")).to_have_text("The crisis after turn 1")
+            expect(white.locator("#feed")).to_contain_text(COVERT_TEXT)
+
+            # The covert act: seen by China and its target Iran, hidden from Russia and the board.
+            expect(china.locator("#private")).to_contain_text(COVERT_TEXT)
+            expect(iran.locator("#private")).to_contain_text(COVERT_TEXT)
+            expect(russia.locator("body")).not_to_contain_text("Covertly")
+            expect(board.locator("body")).not_to_contain_text("Covertly")
+            expect(board.locator("#feed")).to_contain_text("Russia: Back Iran at the UN")
+            before = white.request.get(f"{white_url}/export.json").json()
+            escalation = board.inner_text("#escalation")
+
+        # The server stops and starts again on the same game file (no --set: it is saved).
+        with classroom_server(db, port, log) as links:
+            assert links["White cell (facilitator)"] == white_url
+            after = white.request.get(f"{white_url}/export.json").json()
+            assert after["state"] == before["state"] and after["log"] == before["log"]
+            for page in pages.values():
+                page.reload()
+            expect(board.locator("#escalation")).to_have_text(escalation)
+            expect(china.locator("#private")).to_contain_text(COVERT_TEXT)
+
+            # Turn 2: Moscow is handed to the model.
+            white.click("#start")
+            expect(white.locator("#flash")).to_have_text("Turn 2 is open.")
+            white.click("#seat-russia button")
+            expect(white.locator("#seat-russia .status")).to_have_text("the model plays")
+            expect(russia.locator("#move")).to_contain_text("handed your team to the model")
+            for team, move in ((iran, "negotiate"), (china, "rhetoric")):
+                expect(team.locator("#submit")).to_have_text("Submit our move for turn 2")
+                team.check(f"input[name=main][value={move}]")
+            china.check("input[name=oil_purchases][value=cut_purchases]")
+            iran.click("#submit")
+            china.click("#submit")
+            expect(china.locator("#flash")).to_contain_text("received")
+            expect(white.locator("#seat-iran .status")).to_have_text("submitted")
+            white.click("#close")
+            expect(white.locator("#flash")).to_have_text("Turn 2 has been played.")
+
+            # Turn 3, the last: Beijing does not submit, so the model moves for it.
+            white.click("#start")
+            expect(iran.locator("#submit")).to_have_text("Submit our move for turn 3")
+            iran.check("input[name=main][value=hold_firm]")
+            iran.click("#submit")
+            expect(iran.locator("#flash")).to_contain_text("received")
+            white.click("#close")
+            expect(white.locator("#flash")).to_have_text("Turn 3 has been played.")
+            for page in (*teams, board):
+                expect(page.locator("header")).to_contain_text("The crisis is over")
+            expect(iran.locator("#move")).to_contain_text("The game is over")
+
+            # The debrief: placement in the simulated distribution, choices, timeline.
+            white.click("#debrief-link")
+            expect(white.locator("#placement")).to_contain_text("of 2,000 simulated games")
+            expect(white.locator("#end-sentence")).to_contain_text("simulated games")
+            assert white.locator("#placement svg").count() >= 5
+            choices = white.locator("#choices")
+            expect(choices).to_contain_text("Team Tehran (Iran) chose what the advisor ranked")
+            expect(choices).to_contain_text("covert_economic_lifeline")
+            expect(choices).to_contain_text("model (handed to the model)")
+            expect(choices).to_contain_text("model (did not submit)")
+            expect(white.locator("#timeline")).to_contain_text(COVERT_TEXT)
+            expect(white.locator("#timeline")).to_contain_text("A tanker bound for Fujairah")
+        browser.close()

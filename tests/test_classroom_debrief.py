@@ -1,0 +1,102 @@
+"""The debrief places the class's game in the simulated distribution; the forecast forks it."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from classroom.helpers import new_session
+
+from sim.classroom import charts, debrief
+from sim.model import CrisisModel
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A short game (three turns) that escalates: a US strike is fired on turn 1."""
+    session = new_session(tmp_path_factory.mktemp("g") / "g.sqlite", "horizon=3")
+    session.inject("us_strikes_enrichment_sites")
+    for moves in (
+        {"iran": {"main": "hold_firm"}},
+        {"iran": {"main": "missile_strike"}},
+        {"iran": {"main": "close_hormuz"}},
+    ):
+        session.start()
+        for actor, chosen in moves.items():
+            session.submit(actor, chosen)
+        session.close()
+    return session.game
+
+
+def test_placement_counts_games_beyond_level_with_and_short_of_the_class():
+    values = np.array([1, 2, 3, 3, 4, 5, 6, 7])
+    assert debrief.placement(3, values) == {"beyond": 25.0, "same": 25.0, "short": 50.0}
+    assert debrief.placement(3, values, higher_is_beyond=False) == {
+        "beyond": 50.0,
+        "same": 25.0,
+        "short": 25.0,
+    }
+
+
+def test_the_debrief_sentence_comes_from_the_outcome_records(finished):
+    game = finished
+    assert game.ended and game.end_state() is not None
+    frame = CrisisModel(game.setup.scenario, 2000, rng=game.setup.seed).run().outcome_frame()
+    record = game.model.outcome_frame().iloc[0]
+    data = debrief.debrief(game)
+    assert data["games"] == 2000
+    escalation = next(p for p in data["placements"] if p["column"] == "max_escalation")
+    expected = 100.0 * np.mean(frame["max_escalation"] < record["max_escalation"])
+    assert escalation["beyond"] == pytest.approx(expected)
+    assert escalation["sentence"].startswith(
+        f"The class escalated further than {expected:.0f} % of 2,000 simulated games"
+    )
+    ended = record["end_state"]
+    share = 100.0 * np.mean(frame["end_state"] == ended)
+    assert f"so did {share:.0f} % of 2,000 simulated games" in data["end"]["sentence"]
+
+
+def test_choices_sit_beside_the_advisors_first_choice(finished):
+    rows = debrief.choices(finished)
+    iran = [r for r in rows if r["team"] == "Tehran"]
+    assert [r["chosen"] for r in iran] == ["hold_firm", "missile_strike", "close_hormuz"]
+    assert all(r["by"] == "team" and r["advised"] for r in iran)
+    china = [r for r in rows if r["team"] == "Beijing"]
+    assert all(r["by"] == "model (did not submit)" for r in china)
+    for record in finished.turns:
+        for actor, menus in record.advice.items():
+            assert set(menus) == set(finished.model.actors[actor].menus)
+    lines = debrief.agreement(finished, rows)
+    assert re.match(
+        r"Team Tehran \(Iran\) chose what the advisor ranked first in \d of 3", lines[0]
+    )
+
+
+def test_the_live_forecast_continues_from_the_current_state(tmp_path):
+    session = new_session(tmp_path / "g.sqlite")
+    session.inject("us_strikes_enrichment_sites")
+    session.start()
+    session.close()
+    game = session.game
+    frame = debrief.forecast(game, 300)
+    assert len(frame) == 300
+    # The futures carry the game's history: none escalates less than the game already has.
+    reached = int(game.model.outcome_frame()["max_escalation"].iloc[0])
+    assert reached >= 4 and (frame["max_escalation"] >= reached).all()
+    summary = debrief.forecast_summary(game, 300)
+    assert summary["sentences"][0].startswith("From turn 1, 100 % of 300 simulated futures")
+    assert game.played == 1  # forecasting does not move the game
+
+
+def test_histograms_render_as_valid_svg_with_the_class_marked():
+    chart = charts.histogram("Highest escalation rung", np.array([1, 1, 2, 4, 4, 4]), 4)
+    assert chart.labels == ["1", "2", "3", "4"] and chart.counts == [2, 1, 0, 3]
+    assert chart.marked == 3
+    svg = ET.fromstring(charts.svg(chart))
+    rects = svg.findall("{http://www.w3.org/2000/svg}rect")
+    assert [r.get("fill") for r in rects] == [charts.BAR, charts.BAR, charts.BAR, charts.MARK]
+    binned = charts.histogram("Peak oil", np.linspace(60.0, 120.0, 50), 119.0)
+    assert len(binned.counts) == 12 and binned.marked == 11 and binned.total == 50
+    assert charts.text(chart)[-1].endswith("<- class")
