@@ -28,17 +28,13 @@ class China(GreatPower):
         "escalation_risk": "risk of direct confrontation with the United States",
     }
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.reference_imports: np.ndarray | None = None
-
     def modulators(self, world: WorldState) -> np.ndarray:
-        if self.reference_imports is None:
-            self.reference_imports = np.maximum(world.china_imports_kbd.copy(), 1.0)
         # Each further cut hurts more as imports fall, and a deeper discount makes the crude
         # more attractive: energy security weighs more the less Iranian oil China takes. A
         # threatened Strait (45 % of China's oil imports pass it) raises the stakes as well.
-        scarcity = self.reference_imports / np.maximum(world.china_imports_kbd, 1.0)
+        scarcity = np.maximum(world.china_imports_reference, 1.0) / np.maximum(
+            world.china_imports_kbd, 1.0
+        )
         bargain = 1.0 + world.oil_discount / np.maximum(world.oil_price, 1.0)
         strait = 1.0 + world.hormuz / 2.0
         return stack(

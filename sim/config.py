@@ -605,6 +605,10 @@ def validate_tree(tree: dict, positions: dict[tuple, Position], shown: str) -> S
         check_scenario(scenario)
     except InconsistentScenario as exc:
         raise _located(exc.path, exc.expected, positions, shown) from None
+    if scenario.classroom is not None:
+        from sim.classroom.config import check_classroom
+
+        check_classroom(scenario, positions, shown)
     return scenario
 
 

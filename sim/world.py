@@ -53,6 +53,8 @@ class WorldState:
     iran_stability: np.ndarray
     iran_military_capacity: np.ndarray
     china_imports_kbd: np.ndarray
+    #: China's purchases when the crisis began, against which it judges a shortfall
+    china_imports_reference: np.ndarray
     other_exports_kbd: np.ndarray
     hormuz: np.ndarray
     regime_pressure: np.ndarray
@@ -120,6 +122,7 @@ class WorldState:
             for name in type(scenario.context).model_fields
         }
         great_powers = [a for a, c in scenario.actors.items() if c.kind in ("russia", "china")]
+        imports = value(init.china_imports_kbd, "initial.china_imports_kbd")
         return cls(
             size=size,
             war_threshold=scenario.ladders.war_threshold,
@@ -136,7 +139,8 @@ class WorldState:
             iran_military_capacity=value(
                 init.iran_military_capacity, "initial.iran_military_capacity"
             ),
-            china_imports_kbd=value(init.china_imports_kbd, "initial.china_imports_kbd"),
+            china_imports_kbd=imports,
+            china_imports_reference=imports.copy(),
             other_exports_kbd=value(init.other_exports_kbd, "initial.other_exports_kbd"),
             hormuz=np.full(size, init.hormuz, dtype=np.int64),
             regime_pressure=value(init.regime_pressure, "initial.regime_pressure"),

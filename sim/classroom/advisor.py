@@ -1,8 +1,7 @@
 """The advisor: what the model would do in a team's place, and the factors behind it.
 
-Asking an actor for advice must not change the game: an actor may set private state the first
-time it weighs its options (China fixes its reference level of oil imports), so the advisor
-restores the actor exactly as it found it. Otherwise showing advice would change the replay.
+Asking for advice must not change the game (the replay of a saved game depends on it):
+`CrisisActor.advise` only reads the actor and the world.
 """
 
 from __future__ import annotations
@@ -31,13 +30,8 @@ class Advice:
 
 
 def advise(actor: CrisisActor, world: WorldState) -> dict[str, list[Advice]]:
-    """For each menu, the feasible actions best first, without side effects on the actor."""
-    saved = dict(vars(actor))
-    try:
-        raw = actor.advise(world)
-    finally:
-        vars(actor).clear()
-        vars(actor).update(saved)
+    """For each menu, the feasible actions best first, with their factor contributions."""
+    raw = actor.advise(world)
     advice: dict[str, list[Advice]] = {}
     for menu_name, rows in raw.items():
         menu = actor.menus[menu_name]

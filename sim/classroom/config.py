@@ -102,17 +102,10 @@ def load_game_config(
     Returns the scenario and the path it was loaded from (absolute, for the game file).
     Errors are the project's one-line `ConfigError`: file, field, line and what was expected.
     """
-    from sim.config import _display, apply_override, load_tree, resolve_path, validate_tree
+    from sim.config import load_scenario, resolve_path
 
-    resolved = resolve_path(path)
-    tree, positions = load_tree(resolved)
-    for assignment in overrides:
-        apply_override(tree, assignment, positions)
-    shown = _display(resolved)
-    scenario = validate_tree(tree, positions, shown)
-    if scenario.classroom is not None:
-        check_classroom(scenario, positions, shown)
-    return scenario, str(resolved.resolve())
+    scenario = load_scenario(path, overrides)  # checks the classroom block too
+    return scenario, str(resolve_path(path).resolve())
 
 
 def check_classroom(scenario: Scenario, positions: dict[tuple, Position], shown: str) -> None:
