@@ -66,6 +66,8 @@ def check_scenario(scenario: Scenario) -> None:
                 )
         if actor.kind in ("russia", "china") and actor.covert is None:
             raise InconsistentScenario((*base, "covert"), "missing covert rules for a great power")
+        if actor.covert is not None:
+            _check_covert(actor, actor_id in great_powers, factors, (*base, "covert"))
     for key, table in (
         ("support", scenario.initial.support),
         ("iran_belief", scenario.initial.iran_belief),
@@ -105,6 +107,25 @@ def check_scenario(scenario: Scenario) -> None:
             )
     for name, incident in scenario.incidents.items():
         _known_effects(incident.effects, ("incidents", name, "effects"))
+
+
+def _check_covert(actor, great_power: bool, factors, where: tuple) -> None:
+    """Covert rules name real factors and rungs; a misspelt factor would be silently unscaled."""
+    if not great_power:
+        raise InconsistentScenario(where, "covert rules are for Russia and China only")
+    for factor in actor.covert.loading_scale:
+        if factor not in factors:
+            raise InconsistentScenario(
+                (*where, "loading_scale", factor),
+                f"unknown factor (expected one of: {', '.join(factors)})",
+            )
+    rungs = sorted({s.level for s in actor.actions.values() if s.level is not None})
+    for index, level in enumerate(actor.covert.levels):
+        if level not in rungs:
+            raise InconsistentScenario(
+                (*where, "levels", index),
+                f"no action on rung {level} (expected one of: {', '.join(map(str, rungs))})",
+            )
 
 
 def available_actions(scenario: Scenario, actor_id: str) -> list[str]:

@@ -142,8 +142,18 @@ def contributions(
 def choice_probabilities(
     utility: np.ndarray, feasible: np.ndarray, rationality: np.ndarray
 ) -> np.ndarray:
-    """Logit choice probabilities; infeasible actions get probability zero."""
-    scaled = np.where(feasible, rationality[:, None] * utility, -np.inf)
+    """Logit choice probabilities; infeasible actions get probability zero.
+
+    An infinite rationality (`.inf` in YAML) is the limit of the rule, best response: the best
+    feasible actions share the probability. Computing it as rationality x utility would give
+    inf x 0 = nan wherever an action's utility is zero.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.where(feasible, rationality[:, None] * utility, -np.inf)
+    limit = ~np.isfinite(np.where(feasible, scaled, 0.0)).all(axis=1)
+    if limit.any():
+        best = np.where(feasible[limit], utility[limit], -np.inf)
+        scaled[limit] = np.where(best == best.max(axis=1, keepdims=True), 0.0, -np.inf)
     scaled -= scaled.max(axis=1, keepdims=True)
     weights = np.exp(scaled)
     return weights / weights.sum(axis=1, keepdims=True)

@@ -61,6 +61,12 @@ class Normal(_Distribution):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Normal:
+        if self.low is not None and self.high is not None and self.high < self.low:
+            raise ValueError(f"high ({self.high}) must be >= low ({self.low})")
+        return self
+
     def support(self) -> tuple[float, float]:
         return (
             self.low if self.low is not None else -np.inf,
@@ -107,6 +113,12 @@ class Beta(_Distribution):
     b: float = Field(gt=0)
     low: float = 0.0
     high: float = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Beta:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) must be >= low ({self.low})")
+        return self
 
     def support(self) -> tuple[float, float]:
         return self.low, self.high

@@ -1,0 +1,70 @@
+"""Shared fixtures: the shipped scenarios, loaded once, and big seeded batches, run once."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.config import CONFIG_ROOT, Scenario, load_scenario
+from sim.model import CrisisModel
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BASELINE = CONFIG_ROOT / "baseline.yaml"
+#: The `wargame` script installed next to the interpreter running the tests.
+WARGAME = Path(sys.executable).with_name("wargame")
+#: The seed of the shipped scenarios (the first day of the June 2025 war).
+SEED = 20250613
+
+
+def scenario_path(name: str) -> Path:
+    return CONFIG_ROOT / f"{name}.yaml"
+
+
+@cache
+def _scenario(name: str, overrides: tuple[str, ...]) -> Scenario:
+    return load_scenario(scenario_path(name), list(overrides))
+
+
+@cache
+def _outcomes(name: str, overrides: tuple[str, ...], size: int, seed: int) -> pd.DataFrame:
+    return CrisisModel(_scenario(name, overrides), size, rng=seed).run().outcome_frame()
+
+
+@pytest.fixture(scope="session")
+def scenario() -> Callable[..., Scenario]:
+    """`scenario("baseline", "context.x=0.5", ...)`: a shipped scenario, validated once."""
+
+    def get(name: str, *overrides: str) -> Scenario:
+        return _scenario(name, tuple(overrides))
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def outcomes() -> Callable[..., pd.DataFrame]:
+    """`outcomes("baseline", size=1000)`: the outcome frame of one seeded batch, run once.
+
+    Frames are shared between tests: treat them as read-only.
+    """
+
+    def get(name: str, *overrides: str, size: int = 1000, seed: int = SEED) -> pd.DataFrame:
+        return _outcomes(name, tuple(overrides), size, seed)
+
+    return get
+
+
+@pytest.fixture
+def write_yaml(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write a scenario file into a temporary folder; `{baseline}` is the shipped baseline."""
+
+    def write(text: str, name: str = "scenario.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text.replace("{baseline}", str(BASELINE)), encoding="utf-8")
+        return path
+
+    return write

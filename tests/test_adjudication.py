@@ -1,0 +1,384 @@
+"""Adjudication: effects on the world, Hormuz and the oil price, covert acts, how runs end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from actors import Decision
+from sim.adjudication import _end_conditions, apply_effects, phase_effects
+from sim.config import load_scenario
+from sim.decision import PHASES
+from sim.effects import EFFECT_INDEX, EFFECTS, LEVEL_EFFECTS
+from sim.model import CrisisModel
+from sim.world import EndState, Hormuz
+
+
+def effect_matrix(size: int, **amounts) -> np.ndarray:
+    matrix = np.zeros((size, len(EFFECTS)))
+    for name, amount in amounts.items():
+        matrix[:, EFFECT_INDEX[name]] = amount
+    return matrix
+
+
+@pytest.fixture
+def world(scenario):
+    """The opening world of a real baseline batch of six replications."""
+    return CrisisModel(scenario("baseline"), 6, rng=1).world
+
+
+# ----------------------------------------------------------------------------- effects
+
+
+def test_escalation_delta_and_floor_combine_and_clip(world):
+    top = world.top_escalation
+    world.escalation = np.array([0, 1, 3, 5, top - 1, top])
+    before = world.escalation.copy()
+    apply_effects(world, effect_matrix(6, escalation=2, escalation_floor=4))
+    expected = np.clip(np.maximum(before + 2, 4), 0, top)
+    np.testing.assert_array_equal(world.escalation, expected)
+    np.testing.assert_array_equal(world.escalated, expected > before)
+    assert not world.escalated[-1]  # already at the top rung
+
+
+def test_a_floor_never_lowers_the_ladder(world):
+    world.escalation = np.array([0, 2, 4, 5, 7, 8])
+    apply_effects(world, effect_matrix(6, escalation_floor=5))
+    np.testing.assert_array_equal(world.escalation, [5, 5, 5, 5, 7, 8])
+    np.testing.assert_array_equal(world.escalated, [True, True, True, False, False, False])
+
+
+def test_de_escalation_stops_at_the_bottom_and_is_not_escalation(world):
+    world.escalation = np.array([0, 1, 2, 3, 4, 8])
+    apply_effects(world, effect_matrix(6, escalation=-1))
+    np.testing.assert_array_equal(world.escalation, [0, 0, 1, 2, 3, 7])
+    assert not world.escalated.any()
+
+
+def test_fractional_escalation_rounds_to_whole_rungs(world):
+    world.escalation = np.full(6, 2)
+    apply_effects(world, effect_matrix(6, escalation=0.8))
+    np.testing.assert_array_equal(world.escalation, 3)
+    apply_effects(world, effect_matrix(6, escalation=0.3))
+    np.testing.assert_array_equal(world.escalation, 3)
+
+
+def test_bounded_variables_stay_in_range(world):
+    apply_effects(
+        world,
+        effect_matrix(
+            6,
+            sanctions_intensity=2.0,
+            us_force_posture=-3.0,
+            iran_stability=-5.0,
+            iran_military_capacity=4.0,
+            regime_pressure=7.0,
+            oil_discount=-100.0,
+        ),
+    )
+    np.testing.assert_array_equal(world.context["sanctions_intensity"], 1.0)
+    np.testing.assert_array_equal(world.us_force_posture, 0.0)
+    np.testing.assert_array_equal(world.iran_stability, 0.0)
+    np.testing.assert_array_equal(world.iran_military_capacity, 1.0)
+    np.testing.assert_array_equal(world.regime_pressure, 1.0)
+    np.testing.assert_array_equal(world.oil_discount, 0.0)
+
+
+def test_sanctions_relief_eases_sanctions_and_imports_change_relatively(world):
+    sanctions = world.context["sanctions_intensity"].copy()
+    imports = world.china_imports_kbd.copy()
+    apply_effects(world, effect_matrix(6, sanctions_relief=0.1, china_imports=-0.25))
+    np.testing.assert_allclose(world.context["sanctions_intensity"], np.clip(sanctions - 0.1, 0, 1))
+    np.testing.assert_allclose(world.china_imports_kbd, imports * 0.75)
+
+
+def test_level_effects_set_at_least_a_level(world):
+    apply_effects(world, effect_matrix(6, hormuz=2, nuclear_signal=1.0))
+    apply_effects(world, effect_matrix(6, hormuz=1, nuclear_signal=0.0))
+    np.testing.assert_array_equal(world.hormuz, Hormuz.CLOSED)
+    np.testing.assert_array_equal(world.nuclear_signal, 1.0)
+
+
+def test_events_record_requests_and_cap_attacks(world):
+    matrix = effect_matrix(6, help_request_private=1.0, iran_attack=0.7, mediation=0.5)
+    matrix[0, EFFECT_INDEX["help_request_public"]] = 1.0
+    apply_effects(world, matrix)
+    apply_effects(world, effect_matrix(6, iran_attack=0.7, mediation=0.5))
+    # A private plea counts for half a public one.
+    np.testing.assert_array_equal(world.events["help_request"], [1.0, 0.5, 0.5, 0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(world.events["iran_attack"], 1.0)
+    np.testing.assert_allclose(world.events["mediation"], 1.0)
+
+
+def _decision(model: CrisisModel, actor_id: str, actions: list[str]) -> Decision:
+    actor = model.actors[actor_id]
+    menu = actor.menus["main"]
+    size = model.world.size
+    return Decision(
+        actor_id=actor_id,
+        menu=menu,
+        chosen=np.array([menu.index(a) for a in actions]),
+        forced=np.zeros(size, dtype=bool),
+        utility=np.zeros((size, len(menu.actions))),
+        feasible=np.ones((size, len(menu.actions)), dtype=bool),
+        contributions=np.zeros((size, len(actor.factors))),
+        factors=actor.factors,
+    )
+
+
+def _expected_phase(specs: list[dict[str, float]]) -> np.ndarray:
+    """One replication's effects of several moves: level effects take the highest, others add."""
+    row = np.zeros(len(EFFECTS))
+    for effects in specs:
+        for name, amount in effects.items():
+            i = EFFECT_INDEX[name]
+            row[i] = max(row[i], amount) if name in LEVEL_EFFECTS else row[i] + amount
+    return row
+
+
+def test_phase_effects_add_up_but_take_the_highest_level(scenario):
+    crisis = scenario("baseline")
+    model = CrisisModel(crisis, 3, rng=1)
+    moves = {
+        "united_states": ["limited_strikes", "limited_strikes", "tighten_sanctions"],
+        "iran": ["missile_strike", "negotiate", "harass_shipping"],
+        "saudi_arabia": ["align_with_us", "mediate", "raise_output"],
+    }
+    decisions = [_decision(model, actor, actions) for actor, actions in moves.items()]
+    totals = phase_effects(decisions, 3)
+    assert len(totals) == len(PHASES)
+    for phase_index, phase in enumerate(PHASES):
+        for row in range(3):
+            specs = [crisis.actors[actor].actions[actions[row]] for actor, actions in moves.items()]
+            expected = _expected_phase([s.effects for s in specs if s.phase == phase])
+            np.testing.assert_allclose(totals[phase_index][row], expected, err_msg=phase)
+    # The case that matters: two floors in one phase do not add up.
+    military = totals[PHASES.index("military")]
+    floors = [
+        crisis.actors[a].actions[moves[a][0]].effects["escalation_floor"]
+        for a in ("united_states", "iran")
+    ]
+    assert military[0, EFFECT_INDEX["escalation_floor"]] == max(floors)
+
+
+# ----------------------------------------------------------------------------- Hormuz and oil
+
+
+def _closure_scenario(write_yaml, closures: bool):
+    move = "    actor: iran\n    action: close_hormuz\n"
+    other = "    effects: {escalation_floor: 7}\n"
+    injects = "".join(f"  - turn: {t}\n" + (move if closures else other) for t in range(1, 6))
+    text = "extends: {baseline}\nname: hormuz\ninjects:\n" + injects
+    return load_scenario(write_yaml(text, f"hormuz_{closures}.yaml"))
+
+
+def test_a_hormuz_closure_raises_the_oil_price_over_turns(write_yaml):
+    closed = CrisisModel(_closure_scenario(write_yaml, True), 300, rng=9).run()
+    control = CrisisModel(_closure_scenario(write_yaml, False), 300, rng=9).run()
+    oil = closed.crisis.dynamics.oil
+    frame = closed.trajectory_frame()
+    turns = frame[frame.turn.between(1, 5)]
+    assert (turns.hormuz == Hormuz.CLOSED).all()
+    mean_price = frame.groupby("turn").oil_price.mean()
+    # Each turn of closure pushes the price further up towards the closure premium.
+    assert all(mean_price[t + 1] > mean_price[t] for t in range(0, 5))
+    control_price = control.trajectory_frame().groupby("turn").oil_price.mean()
+    assert mean_price[5] - control_price[5] > oil.closure_premium / 2
+    outcomes = closed.outcome_frame()
+    assert (outcomes.hormuz_closed_turns >= np.minimum(outcomes.end_turn, 5)).all()
+    assert (outcomes.peak_oil_price >= frame.groupby("replication").oil_price.max() - 1e-9).all()
+
+
+def test_a_closure_eases_one_step_a_turn_unless_renewed(write_yaml):
+    text = (
+        "extends: {baseline}\nname: one_closure\n"
+        "injects:\n  - turn: 1\n    actor: iran\n    action: close_hormuz\n"
+        "  - turn: 2\n    actor: iran\n    action: hold_firm\n"
+        "  - turn: 3\n    actor: iran\n    action: hold_firm\n"
+    )
+    model = CrisisModel(load_scenario(write_yaml(text)), 50, rng=2)
+    for expected in (Hormuz.CLOSED, Hormuz.HARASSED, Hormuz.OPEN):
+        model.step()
+        live = model.trajectory[-2]["active"]
+        assert (model.world.hormuz[live] == expected).all()
+
+
+def test_an_inject_closing_hormuz_closes_it_that_turn(write_yaml):
+    """An inject's closure is this turn's, not last turn's to be eased a step."""
+    text = "extends: {baseline}\nname: inject_closure\ninjects:\n"
+    text += "  - turn: 1\n    effects: {hormuz: 2, escalation_floor: 7}\n"
+    model = CrisisModel(load_scenario(write_yaml(text)), 50, rng=3)
+    model.step()
+    np.testing.assert_array_equal(model.world.hormuz, Hormuz.CLOSED)
+    assert (model.outcome_frame().hormuz_closed_turns == 1).all()
+
+
+def test_inject_raised_escalation_is_not_undone_the_same_turn(write_yaml):
+    """Nobody de-escalates (the moves are imposed), so the floor holds: no drift down."""
+    text = (
+        "extends: {baseline}\nname: inject_floor\ninjects:\n"
+        "  - turn: 1\n    effects: {escalation_floor: 6}\n"
+        "  - turn: 1\n    actor: iran\n    action: hold_firm\n"
+        "  - turn: 1\n    actor: united_states\n    action: warn_russia_china\n"
+    )
+    crisis = load_scenario(write_yaml(text), ["dynamics.escalation.decay_probability=1"])
+    model = CrisisModel(crisis, 50, rng=3)
+    model.step()
+    assert (model.world.escalation >= 6).all()
+
+
+# ----------------------------------------------------------------------------- covert support
+
+
+def _levels(crisis) -> tuple[int, int]:
+    """The rungs of the covert acts the scenario below imposes on Russia and China."""
+    return (
+        crisis.actors["russia"].actions["intelligence_sharing"].level,
+        crisis.actors["china"].actions["technical_aid"].level,
+    )
+
+
+def _covert_scenario(write_yaml, probability: float):
+    text = (
+        "extends: {baseline}\nname: covert\n"
+        "injects:\n"
+        "  - turn: 1\n    actor: russia\n    action: covert_intelligence_sharing\n"
+        "  - turn: 1\n    actor: china\n    action: covert_technical_aid\n"
+        "actors:\n"
+        f"  russia:\n    covert: {{discovery_probability: {probability}}}\n"
+        f"  china:\n    covert: {{discovery_probability: {probability}}}\n"
+    )
+    return load_scenario(write_yaml(text, f"covert_{probability}.yaml"))
+
+
+def test_covert_support_is_hidden_until_discovered(write_yaml):
+    model = CrisisModel(_covert_scenario(write_yaml, 0.0), 40, rng=4)
+    model.step()
+    world = model.world
+    russia, china = _levels(model.crisis)
+    assert world.support_covert["russia"].all() and world.support_covert["china"].all()
+    np.testing.assert_array_equal(world.support["russia"], russia)
+    np.testing.assert_array_equal(world.support["china"], china)
+    # Iran receives the help, the world does not see it.
+    np.testing.assert_array_equal(world.received_support("russia"), russia)
+    np.testing.assert_array_equal(world.public_support("russia"), 0)
+    model.run()
+    assert not any(r.discovered[p].any() for r in model.reports for p in ("russia", "china"))
+    outcomes = model.outcome_frame()
+    assert (outcomes.russia_covert_turns >= 1).all() and (outcomes.china_covert_turns >= 1).all()
+
+
+def test_covert_support_can_be_discovered_with_consequences(write_yaml):
+    hidden = CrisisModel(_covert_scenario(write_yaml, 0.0), 40, rng=4)
+    exposed = CrisisModel(_covert_scenario(write_yaml, 1.0), 40, rng=4)
+    hidden.step()
+    exposed.step()
+    report = exposed.reports[-1]
+    assert report.discovered["russia"].all() and report.discovered["china"].all()
+    assert exposed.world.support_exposed["russia"].all()
+    russia, china = _levels(exposed.crisis)
+    np.testing.assert_array_equal(exposed.world.public_support("russia"), russia)
+    np.testing.assert_array_equal(exposed.world.public_support("china"), china)
+    # Exposed Chinese help invites secondary sanctions on Chinese buyers; nothing else differed
+    # before discovery, so the difference is exactly that penalty.
+    penalty = exposed.crisis.dynamics.support.discovered_sanctions
+    key = "secondary_sanctions_on_china"
+    np.testing.assert_allclose(
+        exposed.world.context[key], np.minimum(1.0, hidden.world.context[key] + penalty)
+    )
+
+
+def test_covert_discovery_happens_at_the_configured_rate(write_yaml, scenario):
+    probability = scenario("baseline").actors["russia"].covert.discovery_probability
+    model = CrisisModel(_covert_scenario(write_yaml, probability), 4000, rng=5)
+    model.step()
+    found = int(model.reports[-1].discovered["russia"].sum())
+    assert stats.binomtest(found, 4000, probability).pvalue > 1e-3
+
+
+# ----------------------------------------------------------------------------- ending
+
+
+def test_certain_collapse_ends_every_replication_on_turn_one(scenario):
+    crisis = scenario("baseline", "dynamics.iran.collapse_threshold=0.99")
+    model = CrisisModel(crisis, 200, rng=6)
+    model.step()
+    assert not model.world.active.any()
+    assert not model.running
+    outcomes = model.outcome_frame()
+    assert (outcomes.end_state == "regime_collapse").all()
+    assert (outcomes.end_turn == 1).all()
+
+
+def test_without_other_exits_every_run_reaches_the_horizon(scenario):
+    crisis = scenario(
+        "baseline",
+        "horizon=3",
+        "dynamics.iran.collapse_threshold=0",
+        "dynamics.escalation.ceasefire_base=0",
+        "dynamics.escalation.ceasefire_per_signal=0",
+        "dynamics.escalation.settlement_threshold=1000000",
+    )
+    model = CrisisModel(crisis, 200, rng=6).run()
+    assert model.world.turn == 3
+    outcomes = model.outcome_frame()
+    assert (outcomes.end_state == "horizon").all()
+    assert (outcomes.end_turn == 3).all()
+
+
+def test_end_conditions_on_a_crafted_world(scenario):
+    crisis = scenario("baseline", "dynamics.escalation.ceasefire_base=1.0", "horizon=5")
+    model = CrisisModel(crisis, 6, rng=7)
+    world = model.world
+    war = crisis.ladders.war_threshold
+    threshold = crisis.dynamics.iran.collapse_threshold
+    settle = crisis.dynamics.escalation.settlement_threshold
+    world.turn = 2
+    # 0 collapse (even at war), 1 quiet war: ceasefire, 2 war still escalating: goes on,
+    # 3 talks done below war: settlement, 4 talks done at war: ceasefire, 5 nothing: goes on.
+    world.escalation = np.array([war, war, war + 1, war - 1, war, 1])
+    world.escalated = np.array([False, False, True, False, False, False])
+    world.iran_stability = np.array([threshold / 2, 0.6, 0.6, 0.6, 0.6, 0.6])
+    world.negotiation_progress = np.array([0.0, 0.0, 0.0, settle, settle, 0.0])
+    ended = _end_conditions(world, crisis, model.streams)
+    np.testing.assert_array_equal(ended, [True, True, False, True, True, False])
+    np.testing.assert_array_equal(
+        world.end_state,
+        [
+            EndState.REGIME_COLLAPSE,
+            EndState.CEASEFIRE,
+            EndState.ONGOING,
+            EndState.SETTLEMENT,
+            EndState.CEASEFIRE,
+            EndState.ONGOING,
+        ],
+    )
+    np.testing.assert_array_equal(world.end_turn[ended], 2)
+    np.testing.assert_array_equal(world.active, ~ended)
+    # At the horizon whatever is still going ends there.
+    world.turn = crisis.horizon
+    ended = _end_conditions(world, crisis, model.streams)
+    np.testing.assert_array_equal(ended, [False, False, True, False, False, True])
+    assert (world.end_state[ended] == EndState.HORIZON).all()
+    assert not world.active.any()
+
+
+def test_how_runs_end_matches_the_state_they_end_in(scenario):
+    """Ceasefires end wars, settlements end crises short of war; nothing stays open."""
+    crisis = scenario("baseline")
+    model = CrisisModel(crisis, 1000, rng=13).run()
+    frame = model.outcome_frame()
+    assert not model.world.active.any()
+    assert set(frame.end_state) <= {"settlement", "ceasefire", "regime_collapse", "horizon"}
+    assert frame.end_turn.between(1, crisis.horizon).all()
+    at_end = model.world
+    war = at_end.escalation >= crisis.ladders.war_threshold
+    ceasefire = (frame.end_state == "ceasefire").to_numpy()
+    settlement = (frame.end_state == "settlement").to_numpy()
+    collapse = (frame.end_state == "regime_collapse").to_numpy()
+    horizon = (frame.end_state == "horizon").to_numpy()
+    assert war[ceasefire].all()
+    assert not war[settlement].any()
+    assert (at_end.iran_stability[collapse] < crisis.dynamics.iran.collapse_threshold).all()
+    assert (frame.end_turn[horizon] == crisis.horizon).all()
