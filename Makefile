@@ -22,6 +22,8 @@ $(VENV)/.installed: pyproject.toml
 
 run: $(VENV)/.installed
 	$(BIN)/wargame batch configs/baseline.yaml
+	$(BIN)/wargame plot runs/baseline
+	$(BIN)/wargame report runs/baseline
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
