@@ -123,7 +123,7 @@ def adjudicate(
         if PHASES[phase] == "covert":
             set_support(world, decisions)
 
-    # Random incidents: a tanker seized, a militia rocket, a drone shot down.
+    # Random incidents: a tanker seized, a militia attack, a back channel opening.
     incidents: dict[str, np.ndarray] = {}
     for name, incident in scenario.incidents.items():
         strikes = (world.escalation_at_start >= incident.min_escalation) & (

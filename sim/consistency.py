@@ -91,20 +91,9 @@ def check_scenario(scenario: Scenario) -> None:
                 (*where, "turn"), f"after the horizon ({scenario.horizon} turns)"
             )
         _known_effects(inject.effects, (*where, "effects"))
-        if inject.actor is None:
-            continue
-        if inject.actor not in scenario.actors:
-            raise InconsistentScenario(
-                (*where, "actor"),
-                f"unknown actor '{inject.actor}' (expected one of: {', '.join(scenario.actors)})",
-            )
-        actions = available_actions(scenario, inject.actor)
-        if inject.action not in actions:
-            raise InconsistentScenario(
-                (*where, "action"),
-                f"unknown action '{inject.action}' for {inject.actor} "
-                f"(expected one of: {', '.join(actions)})",
-            )
+        problem = forced_move_problem(scenario, inject.actor, inject.action)
+        if problem is not None:
+            raise InconsistentScenario((*where, problem[0]), problem[1])
     for name, incident in scenario.incidents.items():
         _known_effects(incident.effects, ("incidents", name, "effects"))
 
@@ -126,6 +115,25 @@ def _check_covert(actor, great_power: bool, factors, where: tuple) -> None:
                 (*where, "levels", index),
                 f"no action on rung {level} (expected one of: {', '.join(map(str, rungs))})",
             )
+
+
+def forced_move_problem(
+    scenario: Scenario, actor: str | None, action: str | None
+) -> tuple[str, str] | None:
+    """Why an inject or a classroom event cannot make `actor` play `action`: (field, reason).
+
+    None when it can, or when nothing is forced.
+    """
+    if actor is None:
+        return None
+    if actor not in scenario.actors:
+        return "actor", f"unknown actor '{actor}' (expected one of: {', '.join(scenario.actors)})"
+    actions = available_actions(scenario, actor)
+    if action not in actions:
+        return "action", (
+            f"unknown action '{action}' for {actor} (expected one of: {', '.join(actions)})"
+        )
+    return None
 
 
 def available_actions(scenario: Scenario, actor_id: str) -> list[str]:

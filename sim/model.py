@@ -216,28 +216,10 @@ class CrisisModel(mesa.Model):
 
     # ------------------------------------------------------------------ ended replications
 
-    _FROZEN_ARRAYS = (
-        "escalation",
-        "us_force_posture",
-        "oil_price",
-        "oil_discount",
-        "iran_stability",
-        "iran_military_capacity",
-        "china_imports_kbd",
-        "other_exports_kbd",
-        "hormuz",
-        "regime_pressure",
-        "negotiation_progress",
-        "nuclear_signal",
-        "end_state",
-        "end_turn",
-    )
-    _FROZEN_MAPS = ("context", "support", "support_covert", "support_exposed", "iran_belief")
-
     def _freeze(self) -> dict:
         world = self.world
-        frozen = {name: getattr(world, name).copy() for name in self._FROZEN_ARRAYS}
-        for name in self._FROZEN_MAPS:
+        frozen = {name: getattr(world, name).copy() for name in WorldState.STATE_ARRAYS}
+        for name in WorldState.STATE_MAPS:
             frozen[name] = {k: v.copy() for k, v in getattr(world, name).items()}
         return frozen
 
@@ -246,9 +228,9 @@ class CrisisModel(mesa.Model):
         if live.all():
             return
         world = self.world
-        for name in self._FROZEN_ARRAYS:
+        for name in WorldState.STATE_ARRAYS:
             setattr(world, name, np.where(live, getattr(world, name), frozen[name]))
-        for name in self._FROZEN_MAPS:
+        for name in WorldState.STATE_MAPS:
             current = getattr(world, name)
             for key, old in frozen[name].items():
                 current[key] = np.where(live, current[key], old)

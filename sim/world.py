@@ -74,6 +74,26 @@ class WorldState:
     escalation_at_start: np.ndarray = field(init=False)
     hormuz_at_start: np.ndarray = field(init=False)
 
+    #: per-replication state arrays and mappings of arrays: what a finished replication keeps
+    #: and what a replay must reproduce
+    STATE_ARRAYS = (
+        "escalation",
+        "us_force_posture",
+        "oil_price",
+        "oil_discount",
+        "iran_stability",
+        "iran_military_capacity",
+        "china_imports_kbd",
+        "other_exports_kbd",
+        "hormuz",
+        "regime_pressure",
+        "negotiation_progress",
+        "nuclear_signal",
+        "end_state",
+        "end_turn",
+    )
+    STATE_MAPS = ("context", "support", "support_covert", "support_exposed", "iran_belief")
+
     EVENTS = (
         "help_request",
         "mediation",

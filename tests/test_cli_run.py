@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from outcome_fields import REQUIRED_OUTCOME_FIELDS
 
 from actors import ACTOR_CLASSES
 from sim.cli import main
@@ -18,29 +19,7 @@ from sim.model import CrisisModel
 
 REPO_ROOT = CONFIG_ROOT.parent
 WARGAME = str(Path(sys.executable).with_name("wargame"))
-OUTCOME_FIELDS = [
-    "replication",
-    "war",
-    "max_escalation",
-    "turns_at_war",
-    "end_state",
-    "russia_max_support",
-    "china_max_support",
-    "russia_intervened",
-    "china_intervened",
-    "russia_covert_turns",
-    "china_covert_turns",
-    "hormuz_closed_turns",
-    "peak_oil_price",
-    "china_imports_start_kbd",
-    "china_imports_end_kbd",
-    "iran_requested_help",
-    "iran_min_stability",
-    "iran_reliance_gap",
-    "gulf_saudi_arabia_stance",
-    "gulf_uae_stance",
-    "gulf_qatar_stance",
-]
+OUTCOME_FIELDS = REQUIRED_OUTCOME_FIELDS
 TURN_HEADER = re.compile(r"^Turn (\d+) \(days [\d.]+-[\d.]+\): escalation \d+ \w+", re.M)
 
 

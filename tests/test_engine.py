@@ -8,6 +8,7 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
+from outcome_fields import REQUIRED_OUTCOME_FIELDS
 
 import sim.model
 from actors import CrisisActor
@@ -16,29 +17,7 @@ from sim.model import CrisisModel
 
 BASELINE = CONFIG_ROOT / "baseline.yaml"
 
-OUTCOME_FIELDS = [
-    "replication",
-    "war",
-    "max_escalation",
-    "turns_at_war",
-    "end_state",
-    "russia_max_support",
-    "china_max_support",
-    "russia_intervened",
-    "china_intervened",
-    "russia_covert_turns",
-    "china_covert_turns",
-    "hormuz_closed_turns",
-    "peak_oil_price",
-    "china_imports_start_kbd",
-    "china_imports_end_kbd",
-    "iran_requested_help",
-    "iran_min_stability",
-    "iran_reliance_gap",
-    "gulf_saudi_arabia_stance",
-    "gulf_uae_stance",
-    "gulf_qatar_stance",
-]
+OUTCOME_FIELDS = REQUIRED_OUTCOME_FIELDS
 
 
 def decisions_at(model: CrisisModel, turn: int) -> dict[tuple[str, str], object]:

@@ -111,7 +111,7 @@ def load_game_config(
 def check_classroom(scenario: Scenario, positions: dict[tuple, Position], shown: str) -> None:
     """Cross-references a schema cannot express: teams and events name real actors and actions."""
     from sim.config import ContextName, _located
-    from sim.consistency import available_actions
+    from sim.consistency import forced_move_problem
     from sim.effects import EFFECTS
 
     classroom = scenario.classroom
@@ -142,20 +142,9 @@ def check_classroom(scenario: Scenario, positions: dict[tuple, Position], shown:
                     (*where, "context", name),
                     f"unknown context value (expected one of: {', '.join(contexts)})",
                 )
-        if event.actor is None:
-            continue
-        if event.actor not in scenario.actors:
-            raise fail(
-                (*where, "actor"),
-                f"unknown actor '{event.actor}' (expected one of: {', '.join(actors)})",
-            )
-        actions = available_actions(scenario, event.actor)
-        if event.action not in actions:
-            raise fail(
-                (*where, "action"),
-                f"unknown action '{event.action}' for {event.actor} "
-                f"(expected one of: {', '.join(actions)})",
-            )
+        problem = forced_move_problem(scenario, event.actor, event.action)
+        if problem is not None:
+            raise fail((*where, problem[0]), problem[1])
 
 
 def classroom_for(scenario: Scenario, actors: typing.Sequence[str] | None) -> ClassroomConfig:

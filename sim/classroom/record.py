@@ -124,29 +124,11 @@ def build_acts(
 
 def digest(world: WorldState, row: int = 0) -> dict[str, Any]:
     """The full state of replication `row` as plain values: what a replay must reproduce."""
-    scalars = (
-        "turn",
-        "escalation",
-        "us_force_posture",
-        "oil_price",
-        "oil_discount",
-        "iran_stability",
-        "iran_military_capacity",
-        "china_imports_kbd",
-        "other_exports_kbd",
-        "hormuz",
-        "regime_pressure",
-        "negotiation_progress",
-        "nuclear_signal",
-        "active",
-        "end_state",
-        "end_turn",
-    )
     state: dict[str, Any] = {}
-    for name in scalars:
+    for name in ("turn", *WorldState.STATE_ARRAYS, "active"):
         value = getattr(world, name)
         state[name] = _plain(value[row] if isinstance(value, np.ndarray) else value)
-    for name in ("context", "support", "support_covert", "support_exposed", "iran_belief"):
+    for name in WorldState.STATE_MAPS:
         state[name] = {k: _plain(v[row]) for k, v in getattr(world, name).items()}
     return state
 

@@ -1,0 +1,25 @@
+"""The outcome fields the engine issue requires of every replication's record."""
+
+REQUIRED_OUTCOME_FIELDS = [
+    "replication",
+    "war",
+    "max_escalation",
+    "turns_at_war",
+    "end_state",
+    "russia_max_support",
+    "china_max_support",
+    "russia_intervened",
+    "china_intervened",
+    "russia_covert_turns",
+    "china_covert_turns",
+    "hormuz_closed_turns",
+    "peak_oil_price",
+    "china_imports_start_kbd",
+    "china_imports_end_kbd",
+    "iran_requested_help",
+    "iran_min_stability",
+    "iran_reliance_gap",
+    "gulf_saudi_arabia_stance",
+    "gulf_uae_stance",
+    "gulf_qatar_stance",
+]
