@@ -223,10 +223,17 @@ class Incident(Strict):
 
 
 class Sample(Strict):
-    """Sweep points drawn over ranges: a Latin hypercube or plain random sample."""
+    """Sweep points drawn over ranges.
 
-    method: Literal["lhs", "random"] = "lhs"
+    `lhs` and `random` give `points` points. The global sensitivity designs give more, in the
+    structure their analysis needs: `sobol` (Saltelli's scheme) gives points x (k + 2) for k
+    ranges, `points` a power of two; `morris` gives `points` trajectories of k + 1 points.
+    """
+
+    method: Literal["lhs", "random", "sobol", "morris"] = "lhs"
     points: int = Field(ge=1, le=100_000)
+    #: grid levels of a Morris design
+    levels: int = Field(default=4, ge=2, le=20)
     ranges: dict[str, tuple[float, float]] = Field(min_length=1)
 
     @model_validator(mode="after")

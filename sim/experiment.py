@@ -66,8 +66,16 @@ def _yaml_value(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
 
 
-def _scenario(path: Path, overrides: list[str], where: str) -> tuple[Scenario, dict]:
-    tree, positions = load_tree(path)
+def _scenario(
+    path: Path, overrides: list[str], where: str, cache: dict | None = None
+) -> tuple[Scenario, dict]:
+    """Load, override and validate; `cache` keeps parsed files across the points of a sweep."""
+    if cache is None:
+        tree, positions = load_tree(path)
+    else:
+        if path not in cache:
+            cache[path] = load_tree(path)
+        tree, positions = copy.deepcopy(cache[path])
     for assignment in overrides:
         apply_override(tree, assignment, positions)
     return validate_tree(tree, positions, where), tree
@@ -77,11 +85,21 @@ def _sample_points(experiment: Experiment) -> list[dict[str, float]]:
     sample = experiment.sample
     names = list(sample.ranges)
     bounds = [list(sample.ranges[n]) for n in names]
+    problem = {"num_vars": len(names), "names": names, "bounds": bounds}
     if sample.method == "lhs":
         from SALib.sample import latin
 
-        problem = {"num_vars": len(names), "names": names, "bounds": bounds}
         matrix = latin.sample(problem, sample.points, seed=experiment.seed)
+    elif sample.method == "sobol":
+        from SALib.sample import sobol
+
+        matrix = sobol.sample(problem, sample.points, calc_second_order=False, seed=experiment.seed)
+    elif sample.method == "morris":
+        from SALib.sample import morris
+
+        matrix = morris.sample(
+            problem, sample.points, num_levels=sample.levels, seed=experiment.seed
+        )
     else:
         rng = np.random.default_rng(experiment.seed)
         low = np.array([b[0] for b in bounds])
@@ -130,12 +148,13 @@ def make_plan(
 
     points: list[SweepPoint] = []
     resolved_points = []
+    parsed: dict = {}
     for label, scenario_path in scenario_paths:
         for setting in settings:
             assignments = [f"{k}={_yaml_value(v)}" for k, v in setting.items()]
             where = f"{config} (experiment point {len(points)})"
             try:
-                scenario, tree = _scenario(scenario_path, [*overrides, *assignments], where)
+                scenario, tree = _scenario(scenario_path, [*overrides, *assignments], where, parsed)
             except ConfigError as exc:
                 if exc.file == "--set" and setting:
                     raise ConfigError(

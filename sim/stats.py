@@ -290,8 +290,12 @@ def summarize(
     fields: list[str] | None = None,
     condition: str | None = "war",
     confidence: float = 0.95,
+    convergence: bool = True,
 ) -> dict[str, Any]:
     """Summarise every outcome field, optionally also conditional on a boolean outcome.
+
+    ``convergence=False`` leaves out the convergence note (the costly part), for the many
+    per-point blocks of a large sweep.
 
     The conditional block answers questions like "given that war broke out, how often did
     Russia intervene?", which the unconditional rates hide. ``fields`` defaults to every
@@ -322,7 +326,8 @@ def summarize(
             }
         }
     numeric_names = [f for f in names if field_kind(outcomes[f]) != "categorical"]
-    result["convergence"] = convergence_note(outcomes, numeric_names, confidence=confidence)
+    if convergence:
+        result["convergence"] = convergence_note(outcomes, numeric_names, confidence=confidence)
     return _to_builtin(result)
 
 

@@ -19,24 +19,36 @@ def outcome_fields(outcomes: pd.DataFrame, parameters: list[str]) -> list[str]:
     return [c for c in outcomes.columns if c not in (*NON_OUTCOMES, *parameters)]
 
 
+#: above this many points, summary.md shows one overview table instead of a section per point
+DETAILED_POINTS = 12
+
+
 def summarize_run(
-    outcomes: pd.DataFrame, parameters: list[str], points: list[dict[str, Any]]
+    outcomes: pd.DataFrame,
+    parameters: list[str],
+    points: list[dict[str, Any]],
+    paired_comparisons: bool = True,
 ) -> dict[str, Any]:
-    """Statistics for every point; for several points, also paired differences to point 0."""
+    """Statistics for every point; for several points, also paired differences to point 0.
+
+    Paired comparisons suit designed contrasts (a grid, a list of scenarios); for a sampled
+    design the first point is an arbitrary reference, so they can be left out.
+    """
     fields = outcome_fields(outcomes, parameters)
     summary: dict[str, Any] = stats.summarize(outcomes, fields)
     if len(points) > 1:
         summary["pooled_over_points"] = True
         summary["per_point"] = []
-        reference = outcomes[outcomes.point == points[0]["point"]]
+        groups = dict(tuple(outcomes.groupby("point")))
+        reference = groups[points[0]["point"]]
+        numeric = [f for f in fields if stats.field_kind(outcomes[f]) != "categorical"]
         comparisons = []
         for point in points:
-            subset = outcomes[outcomes.point == point["point"]]
-            block = stats.summarize(subset, fields)
+            subset = groups[point["point"]]
+            block = stats.summarize(subset, fields, convergence=False)
             block.update(point)
             summary["per_point"].append(block)
-            if point["point"] != points[0]["point"]:
-                numeric = [f for f in fields if stats.field_kind(subset[f]) != "categorical"]
+            if paired_comparisons and point["point"] != points[0]["point"]:
                 comparisons.append(
                     {
                         "reference": points[0],
@@ -44,8 +56,28 @@ def summarize_run(
                         "differences": stats.compare(reference, subset, numeric),
                     }
                 )
-        summary["comparisons"] = comparisons
+        if comparisons:
+            summary["comparisons"] = comparisons
     return summary
+
+
+def overview_markdown(summary: dict[str, Any]) -> list[str]:
+    """One row per point: its values and its key outcomes, for sweeps with many points."""
+    blocks = summary["per_point"]
+    first = blocks[0]["outcomes"]
+    probabilities = [f for f, v in first.items() if "p" in v][:6]
+    means = [f for f, v in first.items() if "mean" in v][:4]
+    parameters = list(blocks[0]["parameters"])
+    header = ["point", "scenario", *parameters, "n", *probabilities, *means]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for block in blocks:
+        values = [str(block["point"]), block["scenario"]]
+        values += [_fmt(block["parameters"][p]) for p in parameters]
+        values.append(str(block["n"]))
+        values += [f"{block['outcomes'][f]['p']:.1%}" for f in probabilities]
+        values += [_fmt(block["outcomes"][f]["mean"]) for f in means]
+        lines.append("| " + " | ".join(values) + " |")
+    return ["## Sweep points", "", "(probabilities and means per point)", "", *lines, ""]
 
 
 def comparison_markdown(comparisons: list[dict[str, Any]]) -> list[str]:
@@ -72,6 +104,8 @@ def comparison_markdown(comparisons: list[dict[str, Any]]) -> list[str]:
 def _fmt(value: Any, sign: bool = False) -> str:
     if value is None:
         return "n/a"
+    if not isinstance(value, int | float):
+        return str(value)
     return f"{value:+.3g}" if sign else f"{value:.3g}"
 
 
@@ -88,10 +122,14 @@ def summary_markdown(summary: dict[str, Any], title: str) -> str:
     if "per_point" not in summary:
         return text
     lines = [text.rstrip(), "", "(the tables above pool all sweep points)", ""]
-    for block in summary["per_point"]:
-        body = stats.summary_markdown(block, f"Point {block['point']}: {_point_label(block)}")
-        lines += ["#" + line if line.startswith("#") else line for line in body.splitlines()]
-        lines.append("")
+    if len(summary["per_point"]) > DETAILED_POINTS:
+        lines += overview_markdown(summary)
+    else:
+        for block in summary["per_point"]:
+            title = f"Point {block['point']}: {_point_label(block)}"
+            body = stats.summary_markdown(block, title)
+            lines += ["#" + line if line.startswith("#") else line for line in body.splitlines()]
+            lines.append("")
     if summary.get("comparisons"):
         lines += ["## Paired comparisons with the first point", ""]
         lines += comparison_markdown(summary["comparisons"])
@@ -113,7 +151,8 @@ def point_table(outcomes: pd.DataFrame, parameters: list[str]) -> list[dict[str,
 
 def write_summary(folder: Path, plan, outcomes: pd.DataFrame) -> dict[str, Any]:
     parameters = plan.parameter_names
-    summary = summarize_run(outcomes, parameters, point_table(outcomes, parameters))
+    designed = plan.experiment.sample is None  # a grid or a list of scenarios
+    summary = summarize_run(outcomes, parameters, point_table(outcomes, parameters), designed)
     summary = {"name": plan.name, "config_hash": plan.config_hash, **summary}
     atomic_write_text(folder / SUMMARY_JSON, json.dumps(summary, indent=2) + "\n")
     atomic_write_text(folder / SUMMARY_MD, summary_markdown(summary, f"Outcomes: {plan.name}"))

@@ -311,7 +311,7 @@ def test_private_requests_reach_the_partners_only(tmp_path):
 def test_the_advisor_leaves_the_actor_as_it_found_it(tmp_path):
     session = new_session(tmp_path / "g.sqlite")
     china = session.game.model.actors["china"]
-    before = {k: (v.copy() if hasattr(v, "copy") else v) for k, v in vars(china).items()}
+    before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(china).items()}
     advice = advise(china, session.game.model.world)
     assert vars(china).keys() == before.keys()
     for key, value in before.items():
