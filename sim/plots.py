@@ -1626,10 +1626,21 @@ class FigureSpec:
     draw: Callable[[], Figure]
 
 
+#: sweeps with more points than this are drawn pooled (one panel per point would be unreadable)
+MAX_PLOTTED_POINTS = 12
+
+
 def figure_specs(results: Results) -> tuple[list[FigureSpec], list[str]]:
     """Every figure a run supports, and notes on the ones it cannot have (missing tables)."""
     specs: list[FigureSpec] = []
     notes: list[str] = []
+    points = results.outcomes["point"].nunique()
+    if points > MAX_PLOTTED_POINTS:
+        notes.append(
+            f"one panel per point for {points} sweep points: the figures pool them "
+            "(summary.md has each point's numbers)"
+        )
+        results = results.pooled()
     columns = results.outcomes.columns
     specs.append(
         FigureSpec(

@@ -463,7 +463,14 @@ def build_report(results: Results, dpi: int = 120) -> str:
             + "</details>"
         )
     labels = plots.point_labels(results)
-    for block in summary.get("per_point") or []:
+    per_point = summary.get("per_point") or []
+    if len(per_point) > plots.MAX_PLOTTED_POINTS:
+        body.append(
+            f"<p class='muted'>{len(per_point)} sweep points: each point's numbers are in "
+            "summary.json and summary.md.</p>"
+        )
+        per_point = []
+    for block in per_point:
         body.append(
             f"<details><summary>Point {_e(block.get('point'))}: {_e(_label(labels, block))} "
             f"(n = {_e(block.get('n'))})</summary>"

@@ -76,6 +76,28 @@ class Results:
     def fields(self) -> list[str]:
         return outcome_fields(self.outcomes, self.parameters)
 
+    def pooled(self) -> Results:
+        """The same run with all sweep points taken together as one sample.
+
+        What a large sampled design is plotted as: one panel per point would be unreadable.
+        """
+        outcomes = self.outcomes.assign(point=0, scenario=self.name)
+        pooled = Results(self.path, {**self.manifest, "parameters": []}, outcomes)
+        if (self.path / TRAJECTORIES).is_file():
+            # distinct replication ids per point, so no two runs are merged into one
+            trajectories = self.trajectories
+            runs = int(trajectories["replication"].max()) + 1 if len(trajectories) else 0
+            pooled.trajectories = trajectories.assign(
+                replication=trajectories["point"] * runs + trajectories["replication"],
+                point=0,
+                scenario=self.name,
+            )
+        if (self.path / DECISIONS).is_file():
+            group = ["turn", "actor", "menu", "action", "factor"]
+            decisions = self.decisions.groupby(group, sort=True)[["count", "contribution_sum"]]
+            pooled.decisions = decisions.sum().reset_index().assign(point=0, scenario=self.name)
+        return pooled
+
     # ------------------------------------------------------------------ other tables
 
     @cached_property

@@ -76,3 +76,17 @@ def test_sensitivity_needs_a_sensitivity_design(tmp_path):
         [WARGAME, "sensitivity", str(results.path)], capture_output=True, text=True
     )
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+
+
+def test_large_sampled_design_is_plotted_pooled(tmp_path):
+    from sim import plots
+
+    results = sampled_run(tmp_path, "sobol", points=4, runs=40)  # 16 points
+    specs, notes = plots.figure_specs(results)
+    assert any("the figures pool them" in note for note in notes)
+    ladder = next(spec for spec in specs if spec.name == "support_ladder").draw()
+    title = plots.figure_title(ladder)
+    assert "sweep points" not in title and f"{16 * 40:,}" in title
+    pooled = results.pooled()
+    assert pooled.outcomes.point.nunique() == 1 and len(pooled.outcomes) == 16 * 40
+    assert pooled.decisions["count"].sum() == results.decisions["count"].sum()
