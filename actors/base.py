@@ -30,6 +30,9 @@ class Decision:
     menu: ActionMenu
     chosen: np.ndarray  # [R] action index
     forced: np.ndarray  # [R] bool: set by an inject or a human player, not by the model
+    #: [R] bool: a player's move that was no longer legal when the turn was played (the model
+    #: moved instead)
+    refused: np.ndarray
     utility: np.ndarray  # [R, A]
     feasible: np.ndarray  # [R, A]
     contributions: np.ndarray  # [R, F] factor contributions to the chosen action's utility
@@ -71,7 +74,7 @@ class CrisisActor(mesa.Agent):
             )
             for name in menu_names
         }
-        self.pending: dict[str, np.ndarray] = {}
+        self.pending: dict[str, tuple[np.ndarray, bool]] = {}
         self.decisions: list[Decision] = []
 
     has_covert_variants: ClassVar[bool] = False
@@ -105,9 +108,14 @@ class CrisisActor(mesa.Agent):
             mask[stuck, 0] = True
         return mask
 
-    def force(self, menu: str, action_index: np.ndarray) -> None:
-        """Impose a move (inject or human player); -1 entries leave the model to decide."""
-        self.pending[menu] = action_index
+    def force(self, menu: str, action_index: np.ndarray, binding: bool = True) -> None:
+        """Fix the next move on a menu; -1 entries leave the model to decide.
+
+        A binding move (a scenario's inject) happens whatever the state. A player's move is not
+        binding: it must still be legal when the turn is played, after the turn's events, or
+        the model moves instead and the decision records the refusal.
+        """
+        self.pending[menu] = (action_index, binding)
 
     def decide(self, world: WorldState, streams: ReplicationStreams) -> list[Decision]:
         modulators = self.modulators(world)
@@ -117,10 +125,16 @@ class CrisisActor(mesa.Agent):
             feasible = self.feasible(menu, world)
             uniform = streams.uniform(f"choice:{self.actor_id}:{name}", world.turn)
             chosen = logit_choice(utility, feasible, self.rationality, uniform)
-            forced_index = self.pending.pop(name, None)
             forced = np.zeros(world.size, dtype=bool)
-            if forced_index is not None:
+            refused = np.zeros(world.size, dtype=bool)
+            if name in self.pending:
+                forced_index, binding = self.pending.pop(name)
                 forced = forced_index >= 0
+                if not binding:
+                    rows = np.arange(world.size)
+                    legal = feasible[rows, np.maximum(forced_index, 0)]
+                    refused = forced & ~legal
+                    forced &= legal
                 chosen = np.where(forced, forced_index, chosen)
             decisions.append(
                 Decision(
@@ -128,6 +142,7 @@ class CrisisActor(mesa.Agent):
                     menu=menu,
                     chosen=chosen,
                     forced=forced,
+                    refused=refused,
                     utility=utility,
                     feasible=feasible,
                     contributions=contributions(self.weights, modulators, menu.loadings, chosen),

@@ -113,10 +113,14 @@ class CrisisModel(mesa.Model):
         return self.world.turn
 
     def submit(self, actor_id: str, action: str, menu: str = "main") -> None:
-        """Fix an actor's next move in every replication (a human player or a facilitator)."""
+        """A player's next move for an actor, in every replication.
+
+        It is played if it is still legal once the turn's events have landed; otherwise the
+        model moves for the actor and the turn's decision marks the move as refused.
+        """
         actor = self.actors[actor_id]
         index = actor.menus[menu].index(action)
-        actor.force(menu, np.full(self.world.size, index))
+        actor.force(menu, np.full(self.world.size, index), binding=False)
 
     def step(self) -> None:
         world = self.world

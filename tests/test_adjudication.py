@@ -120,6 +120,7 @@ def _decision(model: CrisisModel, actor_id: str, actions: list[str]) -> Decision
         menu=menu,
         chosen=np.array([menu.index(a) for a in actions]),
         forced=np.zeros(size, dtype=bool),
+        refused=np.zeros(size, dtype=bool),
         utility=np.zeros((size, len(menu.actions))),
         feasible=np.ones((size, len(menu.actions)), dtype=bool),
         contributions=np.zeros((size, len(actor.factors))),

@@ -272,3 +272,26 @@ def test_help_requests_and_gulf_stances_come_from_the_decisions(played):
     assert requested.any()
     for gulf, final in stance.items():
         np.testing.assert_array_equal(outcomes[f"gulf_{gulf}_stance"], final)
+
+
+def test_a_players_move_made_illegal_by_the_turns_events_is_refused(scenario):
+    """A submitted move is checked when the turn is played, after the turn's injects."""
+    from sim.config import Inject
+
+    crisis = scenario("baseline", "initial.escalation=3")
+    model = CrisisModel(crisis, rng=5, record_decisions=True)
+    model.submit("iran", "proxy_pressure")  # legal now: it needs escalation <= 3
+    model.add_inject(Inject(turn=1, note="tanker seized", effects={"escalation": 1}))
+    model.step()
+    _, decisions = model.decision_log[-1]
+    iran = next(d for d in decisions if d.actor_id == "iran" and d.menu.name == "main")
+    assert iran.refused[0] and not iran.forced[0]
+    assert iran.menu.actions[iran.chosen[0]] != "proxy_pressure"
+    assert iran.feasible[0, iran.chosen[0]]
+    # the same move without the event is played as submitted
+    model = CrisisModel(crisis, rng=5, record_decisions=True)
+    model.submit("iran", "proxy_pressure")
+    model.step()
+    iran = next(d for d in model.decision_log[-1][1] if d.actor_id == "iran")
+    assert iran.forced[0] and not iran.refused[0]
+    assert iran.menu.actions[iran.chosen[0]] == "proxy_pressure"
