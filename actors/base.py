@@ -176,10 +176,6 @@ class CrisisActor(mesa.Agent):
         return advice
 
 
-def context_value(world: WorldState, name: str) -> np.ndarray:
-    return world.context[name]
-
-
 def stack(columns: Mapping[str, np.ndarray], factors: tuple[str, ...], size: int) -> np.ndarray:
     """Assemble the [R, F] modulator matrix in the actor's factor order."""
     return np.column_stack([np.broadcast_to(columns[f], (size,)) for f in factors])

@@ -37,7 +37,7 @@ class Iran(CrisisActor):
                     1.0, world.recent("strike_on_iran") + world.escalation_share()
                 ),
                 "economic_need": (world.context["sanctions_intensity"] + shortfall) / 2.0,
-                "partner_support_belief": beliefs / 7.0,
+                "partner_support_belief": beliefs / world.top_support,
                 "escalation_risk": (world.us_force_posture + world.escalation_share()) / 2.0,
             },
             self.factors,

@@ -35,7 +35,7 @@ class UnitedStates(CrisisActor):
                 "ally_commitment": np.minimum(
                     1.0, world.recent("iran_attack") + world.hormuz / 2.0
                 ),
-                "great_power_risk": visible / 7.0,
+                "great_power_risk": visible / world.top_support,
                 "regime_change_ambition": world.context["us_regime_change_intent"],
             },
             self.factors,

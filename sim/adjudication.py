@@ -1,7 +1,7 @@
 """Turn resolution: effects of the chosen moves phase by phase, then the world's own dynamics.
 
 Moves are simultaneous; the phases (diplomatic, economic, covert, military) fix the order in
-which their effects land, so that, say, a veto eases sanctions before the turn's strikes.
+which their effects land, so that, say, mediation and sanctions count before the turn's strikes.
 """
 
 from __future__ import annotations

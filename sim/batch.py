@@ -37,6 +37,7 @@ from sim.runfolder import (
     ResultsFolderError,
     atomic_write_parquet,
     atomic_write_text,
+    exclusive,
     finished_chunks,
     git_commit,
     read_chunk_tables,
@@ -98,23 +99,36 @@ def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def usable_chunks(plan: Plan, done: Iterable[Chunk]) -> list[Chunk]:
+    """Finished chunks that lie wholly within the requested runs.
+
+    A chunk that reaches past a lowered --runs is not used (its pooled decisions cannot be
+    cut back to the runs asked for); the runs it covered below the limit are computed again.
+    """
+    runs = plan.experiment.replications
+    return [c for c in done if c.stop <= runs and c.point < len(plan.points)]
+
+
 def missing_chunks(plan: Plan, done: Iterable[Chunk], chunk_size: int) -> list[Chunk]:
-    """Chunks still to run: replications not covered by finished chunks, on a fixed grid."""
+    """Chunks still to run: replications no usable chunk covers, cut on a fixed grid.
+
+    Within a block of the grid each contiguous gap becomes its own chunk, so a resume with
+    another chunk size never runs a finished replication twice.
+    """
     runs = plan.experiment.replications
     covered: dict[int, np.ndarray] = {}
-    for chunk in done:
-        mask = covered.setdefault(chunk.point, np.zeros(runs, dtype=bool))
-        mask[chunk.start : min(chunk.stop, runs)] = True
+    for chunk in usable_chunks(plan, done):
+        covered.setdefault(chunk.point, np.zeros(runs, dtype=bool))[chunk.start : chunk.stop] = True
     todo = []
     for point in plan.points:
         mask = covered.get(point.point, np.zeros(runs, dtype=bool))
         for start in range(0, runs, chunk_size):
-            stop = min(start + chunk_size, runs)
-            missing = np.flatnonzero(~mask[start:stop]) + start
+            missing = np.flatnonzero(~mask[start : min(start + chunk_size, runs)]) + start
             if missing.size == 0:
                 continue
-            # A partly covered block (after a change of --runs) runs only its missing span.
-            todo.append(Chunk(point.point, int(missing.min()), int(missing.max()) + 1))
+            gaps = np.flatnonzero(np.diff(missing) > 1) + 1
+            for span in np.split(missing, gaps):
+                todo.append(Chunk(point.point, int(span[0]), int(span[-1]) + 1))
     return todo
 
 
@@ -134,9 +148,7 @@ def default_out(plan: Plan) -> Path:
 
 def _prepare_folder(folder: Path, plan: Plan) -> dict[str, Any]:
     """Check that a folder is new or holds this very experiment, and never mix results."""
-    if folder.exists() and not folder.is_dir():
-        raise ResultsFolderError(f"{folder}: exists and is not a folder")
-    if folder.is_dir() and any(folder.iterdir()):
+    if any(path.name != ".lock" for path in folder.iterdir()):
         manifest = read_manifest(folder)
         if manifest.get("config_hash") != plan.config_hash:
             raise ResultsFolderError(
@@ -150,7 +162,6 @@ def _prepare_folder(folder: Path, plan: Plan) -> dict[str, Any]:
                 f"{__version__}; choose another --out or remove the folder"
             )
         return manifest
-    folder.mkdir(parents=True, exist_ok=True)
     return {}
 
 
@@ -242,7 +253,12 @@ def _execute_dask(pending, workers, scheduler, finished, failed) -> None:
     from distributed import Client, LocalCluster, as_completed
 
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout="15s")
+        except (OSError, TimeoutError) as exc:
+            raise WargameError(
+                f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
+            ) from None
         cluster = None
     else:
         cluster = LocalCluster(
@@ -267,20 +283,26 @@ def _execute_dask(pending, workers, scheduler, finished, failed) -> None:
             cluster.close()
 
 
-def combine(folder: Path, plan: Plan) -> pd.DataFrame:
-    """Merge the chunk tables into the folder's outcome, trajectory and decision tables."""
+def combine(folder: Path, plan: Plan, chunks: list[Chunk]) -> pd.DataFrame:
+    """Merge the chunks' tables into the folder's outcome, trajectory and decision tables."""
     runs = plan.experiment.replications
     keys = ["point", "replication"]
-    outcomes = pd.concat(read_chunk_tables(folder, "outcomes"), ignore_index=True)
-    outcomes = outcomes[outcomes.replication < runs].sort_values(keys).reset_index(drop=True)
+    outcomes = pd.concat(read_chunk_tables(folder, "outcomes", chunks), ignore_index=True)
+    outcomes = outcomes.sort_values(keys).reset_index(drop=True)
+    expected = runs * len(plan.points)
+    if len(outcomes) != expected or outcomes.duplicated(keys).any():
+        raise ResultsFolderError(
+            f"{folder}: chunks hold {len(outcomes)} runs for {expected} expected "
+            "(overlapping or missing chunks); remove the folder and run again"
+        )
     atomic_write_parquet(folder / OUTCOMES, outcomes)
-    trajectories = read_chunk_tables(folder, "trajectories")
+    trajectories = read_chunk_tables(folder, "trajectories", chunks)
     if trajectories:
         table = pd.concat(trajectories, ignore_index=True)
         table = table[table.replication < min(runs, plan.experiment.trajectories)]
         table = table.sort_values([*keys, "turn"]).reset_index(drop=True)
         atomic_write_parquet(folder / TRAJECTORIES, table)
-    decisions = read_chunk_tables(folder, "decisions")
+    decisions = read_chunk_tables(folder, "decisions", chunks)
     if decisions:
         table = pd.concat(decisions, ignore_index=True)
         group = ["point", "scenario", "turn", "actor", "menu", "action", "factor"]
@@ -303,18 +325,48 @@ def run_batch(
     show_progress: bool | None = None,
 ) -> BatchReport:
     """Run (or resume) an experiment and write its results folder."""
+    started = time.perf_counter()
+    plan = make_plan(config, overrides, runs, seed)
+    folder = Path(out) if out is not None else default_out(plan)
+    if workers is not None and workers < 1:
+        raise WargameError(f"--workers: expected a positive number, got {workers}")
+    workers = workers or os.cpu_count() or 1
+    if folder.exists() and not folder.is_dir():
+        raise ResultsFolderError(f"{folder}: exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    with exclusive(folder):
+        manifest = _prepare_folder(folder, plan)
+        return _run_locked(
+            plan,
+            folder,
+            manifest,
+            config,
+            engine,
+            workers,
+            scheduler,
+            chunk_size,
+            show_progress,
+            started,
+        )
+
+
+def _run_locked(
+    plan: Plan,
+    folder: Path,
+    manifest: dict[str, Any],
+    config: str | Path,
+    engine: Engine,
+    workers: int,
+    scheduler: str | None,
+    chunk_size: int | None,
+    show_progress: bool | None,
+    started: float,
+) -> BatchReport:
     from tqdm import tqdm
 
     from sim.summary import write_summary
 
-    started = time.perf_counter()
-    plan = make_plan(config, overrides, runs, seed)
     experiment = plan.experiment
-    folder = Path(out) if out is not None else default_out(plan)
-    workers = workers or os.cpu_count() or 1
-    if workers < 1:
-        raise WargameError(f"--workers: expected a positive number, got {workers}")
-    manifest = _prepare_folder(folder, plan)
     chunk_size = chunk_size or experiment.chunk_size
     if chunk_size is None:
         per_worker = -(-experiment.replications // (4 * workers))
@@ -322,7 +374,11 @@ def run_batch(
     atomic_write_text(
         folder / CONFIG, yaml.safe_dump(plan.resolved, sort_keys=False, allow_unicode=True)
     )
-    done = finished_chunks(folder)
+
+    def keeps_trajectories(chunk: Chunk) -> bool:
+        return chunk.start < experiment.trajectories
+
+    done = finished_chunks(folder, keeps_trajectories)
     todo = missing_chunks(plan, done, chunk_size)
     total = experiment.replications * len(plan.points)
     to_compute = sum(c.size for c in todo)
@@ -369,10 +425,12 @@ def run_batch(
     )
     try:
         failures = _execute(tasks, folder, engine, workers, scheduler, bar.update)
-        outcomes = None if failures else combine(folder, plan)
+        if not failures:
+            chunks = usable_chunks(plan, finished_chunks(folder, keeps_trajectories))
+            outcomes = combine(folder, plan, chunks)
     except KeyboardInterrupt:
         bar.close()
-        saved = sum(c.size for c in finished_chunks(folder))
+        saved = sum(c.size for c in usable_chunks(plan, finished_chunks(folder)))
         manifest["status"] = "interrupted"
         write_manifest(folder, manifest)
         raise BatchInterrupted(

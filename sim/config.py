@@ -460,11 +460,16 @@ def apply_override(tree: dict, assignment: str, positions: dict[tuple, Position]
     node: Any = tree
     for depth, key in enumerate(keys):
         if key not in node:
-            raise ConfigError(
-                "--set",
-                ".".join(keys[: depth + 1]),
-                f"no such field (expected one of: {', '.join(map(str, node))})",
-            )
+            # A field the schema knows but the files leave out (say `injects`) may be set too.
+            model = _model_at(tuple(keys[:depth]))
+            if model is None or key not in model.model_fields:
+                known = list(model.model_fields) if model is not None else list(map(str, node))
+                raise ConfigError(
+                    "--set",
+                    ".".join(keys[: depth + 1]),
+                    f"no such field (expected one of: {', '.join(known)})",
+                )
+            node[key] = {} if depth < len(keys) - 1 else None
         if depth < len(keys) - 1 and not isinstance(node[key], dict):
             above = ".".join(keys[: depth + 1])
             raise ConfigError(

@@ -12,7 +12,7 @@ EFFECTS: dict[str, str] = {
     "us_force_posture": "change US force posture in the region (0-1)",
     "sanctions_intensity": "change the intensity of US sanctions on Iran (0-1)",
     "secondary_sanctions_on_china": "change US secondary sanctions on buyers of Iranian crude",
-    "sanctions_relief": "diplomatic cover (vetoes, waivers) that eases sanctions on Iran",
+    "sanctions_relief": "help evading sanctions (payment channels, trade) that eases their bite",
     "oil_price": "immediate shock to the oil price, $/bbl",
     "oil_discount": "change the discount on Iranian crude, $/bbl",
     "gulf_output": "extra Gulf output that lowers the oil price (in units of the price effect)",

@@ -52,8 +52,10 @@ class Plan:
     def config_hash(self) -> str:
         """Fingerprint of what determines the results; more replications extend a run."""
         fingerprint = copy.deepcopy(self.resolved)
-        for key in ("replications", "out", "chunk_size"):
-            fingerprint["experiment"].pop(key, None)
+        trees = [fingerprint, fingerprint["base"], *(p["config"] for p in fingerprint["points"])]
+        for tree in trees:
+            for key in ("replications", "out", "chunk_size"):
+                (tree.get("experiment") or {}).pop(key, None)
         text = json.dumps(fingerprint, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -305,10 +305,3 @@ class DecisionPool:
     def frame(self) -> pd.DataFrame:
         columns = ["turn", "actor", "menu", "action", "factor", "count", "contribution_sum"]
         return pd.DataFrame(self.rows, columns=columns)
-
-
-def run_replications(
-    scenario: Scenario, master_seed: int, replications: Sequence[int] | int
-) -> CrisisModel:
-    """Run a batch to completion and return the finished model."""
-    return CrisisModel(scenario, replications, rng=master_seed).run()

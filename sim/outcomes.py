@@ -32,7 +32,6 @@ class OutcomeTracker:
         self.gap_sum = np.zeros(size)
         self.gap_turns = np.zeros(size)
         self.gulf_stance = {g: np.full(size, "", dtype=object) for g in gulf_ids}
-        self.final: dict[str, np.ndarray] = {}
 
     def expectation_gap(self, world: WorldState) -> np.ndarray:
         """Support Iran expected minus support it received, averaged over its partners."""
@@ -86,7 +85,7 @@ class OutcomeTracker:
         }
         for p in self.powers:
             columns[f"{p}_max_support"] = self.max_support[p]
-            columns[f"{p}_intervened"] = self.max_support[p] >= 7
+            columns[f"{p}_intervened"] = self.max_support[p] >= world.top_support
             columns[f"{p}_covert_turns"] = self.covert_turns[p]
         columns.update(
             {

@@ -48,6 +48,12 @@ class Results:
         if not folder.is_dir():
             raise ResultsFolderError(f"{folder}: no such results folder")
         manifest = read_manifest(folder)
+        status = manifest.get("status", "complete")
+        if status != "complete":
+            raise ResultsFolderError(
+                f"{folder}: the batch has not finished (status: {status}); run the same "
+                "batch command again to complete it"
+            )
         outcomes = read_table(folder, OUTCOMES)
         missing = {"point", "scenario", "replication"} - set(outcomes.columns)
         if missing:
@@ -115,9 +121,14 @@ class Results:
         path = self.path / SUMMARY_JSON
         if path.is_file():
             try:
-                return json.loads(path.read_text(encoding="utf-8"))
+                saved = json.loads(path.read_text(encoding="utf-8"))
             except json.JSONDecodeError:
                 raise ResultsFolderError(f"{path}: unreadable summary") from None
+            # only if it describes these very outcomes; otherwise it is computed again
+            if saved.get("n") == len(self.outcomes) and saved.get(
+                "config_hash"
+            ) == self.manifest.get("config_hash"):
+                return saved
         points = [
             {
                 "point": int(r.point),
@@ -152,12 +163,18 @@ class Results:
             if f in other.outcomes.columns
             and stats.field_kind(self.outcomes[f]) in ("proportion", "numeric")
         ]
-        if self.paired_with(other):
-            rows = stats.compare(self.outcomes, other.outcomes, fields)
-        else:
-            rows = {
-                f: stats.independent_difference(self.outcomes, other.outcomes, f) for f in fields
-            }
+        try:
+            if self.paired_with(other):
+                rows = stats.compare(self.outcomes, other.outcomes, fields)
+            else:
+                rows = {
+                    f: stats.independent_difference(self.outcomes, other.outcomes, f)
+                    for f in fields
+                }
+        except ValueError as exc:
+            raise ResultsFolderError(
+                f"cannot compare {self.path} with {other.path}: {exc}"
+            ) from None
         table = pd.DataFrame(rows.values())
         table["paired"] = self.paired_with(other)
         return table

@@ -6,10 +6,13 @@ half-written table; a chunk counts as finished once its outcome table exists.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import subprocess
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,10 +54,25 @@ class Chunk:
         return self.stop - self.start
 
 
+def _durable_replace(temporary: Path, path: Path) -> None:
+    """Flush a finished temporary file to disk, then rename it into place, durably."""
+    descriptor = os.open(temporary, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_bytes(payload)
-    os.replace(temporary, path)
+    _durable_replace(temporary, path)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -64,7 +82,23 @@ def atomic_write_text(path: Path, text: str) -> None:
 def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     frame.to_parquet(temporary, index=False)
-    os.replace(temporary, path)
+    _durable_replace(temporary, path)
+
+
+@contextmanager
+def exclusive(folder: Path) -> Iterator[None]:
+    """Hold the folder's lock for a batch, so two batches never write one folder at once."""
+    handle = open(folder / ".lock", "w")  # noqa: SIM115 - held for the with block
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ResultsFolderError(
+                f"{folder}: another batch is writing to this folder; wait for it to finish"
+            ) from None
+        yield
+    finally:
+        handle.close()
 
 
 def write_chunk(folder: Path, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> None:
@@ -77,8 +111,22 @@ def write_chunk(folder: Path, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> 
     atomic_write_parquet(directory / f"{chunk.stem}.outcomes.parquet", tables["outcomes"])
 
 
-def finished_chunks(folder: Path) -> list[Chunk]:
-    """Chunks already on disk; unreadable ones are set aside so they are computed again."""
+def _readable(path: Path) -> bool:
+    try:
+        pq.read_metadata(path)
+    except Exception:
+        return False
+    return True
+
+
+def finished_chunks(
+    folder: Path, keeps_trajectories: Callable[[Chunk], bool] = lambda chunk: False
+) -> list[Chunk]:
+    """Chunks already on disk with all their tables readable.
+
+    A chunk with a damaged or missing table is set aside (in chunks/corrupt/) so that it is
+    computed again; run under the folder's lock, so stray temporary files are a dead run's.
+    """
     directory = folder / CHUNKS
     if not directory.is_dir():
         return []
@@ -90,21 +138,22 @@ def finished_chunks(folder: Path) -> list[Chunk]:
         if not match:
             continue
         chunk = Chunk(*(int(g) for g in match.groups()))
-        try:
-            pq.read_metadata(path)
-        except Exception:
-            quarantine = directory / "corrupt"
-            quarantine.mkdir(exist_ok=True)
-            for sibling in directory.glob(f"{chunk.stem}.*"):
-                os.replace(sibling, quarantine / sibling.name)
+        kinds = ["outcomes", "decisions"] + (["trajectories"] if keeps_trajectories(chunk) else [])
+        if all(_readable(directory / f"{chunk.stem}.{kind}.parquet") for kind in kinds):
+            chunks.append(chunk)
             continue
-        chunks.append(chunk)
+        quarantine = directory / "corrupt"
+        quarantine.mkdir(exist_ok=True)
+        for sibling in directory.glob(f"{chunk.stem}.*"):
+            os.replace(sibling, quarantine / sibling.name)
     return chunks
 
 
-def read_chunk_tables(folder: Path, kind: str) -> list[pd.DataFrame]:
+def read_chunk_tables(folder: Path, kind: str, chunks: Iterable[Chunk]) -> list[pd.DataFrame]:
+    """The tables of one kind of the given chunks (those that have one)."""
     directory = folder / CHUNKS
-    return [pd.read_parquet(p) for p in sorted(directory.glob(f"p*-r*.{kind}.parquet"))]
+    paths = [directory / f"{chunk.stem}.{kind}.parquet" for chunk in sorted(chunks)]
+    return [pd.read_parquet(p) for p in paths if p.is_file()]
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

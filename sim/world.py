@@ -42,6 +42,8 @@ class WorldState:
     size: int
     war_threshold: int
     top_escalation: int
+    #: the top rung of the support ladder: direct military intervention
+    top_support: int
     turn: int
     active: np.ndarray
     end_state: np.ndarray
@@ -147,6 +149,7 @@ class WorldState:
             size=size,
             war_threshold=scenario.ladders.war_threshold,
             top_escalation=len(scenario.ladders.escalation) - 1,
+            top_support=len(scenario.ladders.support) - 1,
             turn=0,
             active=np.ones(size, dtype=bool),
             end_state=np.zeros(size, dtype=np.int8),

@@ -171,8 +171,8 @@ def test_same_scenario_and_seed_give_identical_runs(scenario):
     crisis = scenario("us_limited_strike")
     first = frames(CrisisModel(crisis, 200, rng=31).run())
     second = frames(CrisisModel(crisis, 200, rng=31).run())
-    pd.testing.assert_frame_equal(first[0], second[0])
-    pd.testing.assert_frame_equal(first[1], second[1])
+    pd.testing.assert_frame_equal(first[0], second[0], check_exact=True)
+    pd.testing.assert_frame_equal(first[1], second[1], check_exact=True)
 
 
 def test_a_different_seed_gives_a_different_run(scenario):
@@ -188,7 +188,7 @@ def test_a_numpy_generator_seeds_reproducibly(scenario):
     one = CrisisModel(crisis, 50, rng=np.random.default_rng(8)).run()
     two = CrisisModel(crisis, 50, rng=np.random.default_rng(8)).run()
     assert one.master_seed == two.master_seed
-    pd.testing.assert_frame_equal(one.outcome_frame(), two.outcome_frame())
+    pd.testing.assert_frame_equal(one.outcome_frame(), two.outcome_frame(), check_exact=True)
 
 
 BATCH_SEED = 20250613
@@ -208,12 +208,12 @@ def big_batches(scenario):
 
 def _same_rows(part: CrisisModel, whole: CrisisModel, rows: list[int]) -> None:
     outcomes = whole.outcome_frame().iloc[rows].reset_index(drop=True)
-    pd.testing.assert_frame_equal(part.outcome_frame(), outcomes)
+    pd.testing.assert_frame_equal(part.outcome_frame(), outcomes, check_exact=True)
     # Trajectories agree turn by turn for as long as the smaller batch ran.
     key = ["turn", "replication"]
     mine = part.trajectory_frame().set_index(key)
     theirs = whole.trajectory_frame().set_index(key).loc[mine.index]
-    pd.testing.assert_frame_equal(mine, theirs)
+    pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
 
 
 @pytest.mark.parametrize("name", ["baseline", "twelve_day_war", "regime_change"])

@@ -127,3 +127,16 @@ def test_a_calmer_taiwan_strait_raises_chinas_support(outcomes):
     tense = outcomes("baseline", "context.china_taiwan_tension=0.9", size=SIZE)
     gain, error = paired_gain(calm, tense, "china_max_support")
     assert gain > 3 * error
+
+
+@pytest.mark.slow
+def test_intervention_is_rare_because_of_its_costs(outcomes):
+    """Counter-check of the first fact: take away what deters Russia and it does intervene."""
+    free = outcomes(
+        "baseline",
+        "actors.russia.weights.escalation_risk=0",
+        "actors.russia.weights.ukraine_commitment=0",
+        "actors.russia.weights.gulf_ties=0",
+    )
+    war = free[free.war]
+    assert war.russia_intervened.mean() > 0.05
