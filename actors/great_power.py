@@ -33,7 +33,11 @@ class GreatPower(CrisisActor):
 
         A member's plea for help puts it on the line far more than the fighting itself does.
         """
-        return np.minimum(1.0, world.escalation_share() / 2.0 + world.recent("help_request"))
+        private = self.model.crisis.dynamics.support.private_request_weight
+        plea = np.maximum(
+            world.recent("help_request_public"), private * world.recent("help_request_private")
+        )
+        return np.minimum(1.0, world.escalation_share() / 2.0 + plea)
 
     def escalation_risk(self, world: WorldState) -> np.ndarray:
         """Risk of being drawn into war with the US: the crisis level, US forces and warnings."""

@@ -71,10 +71,8 @@ def apply_effects(world: WorldState, effects: np.ndarray) -> None:
     world.negotiation_progress += e("negotiation")
     world.nuclear_signal = np.maximum(world.nuclear_signal, e("nuclear_signal"))
     events = world.events
-    events["help_request"] = np.maximum(
-        events["help_request"],
-        np.maximum(e("help_request_public"), 0.5 * e("help_request_private")),
-    )
+    for name in ("help_request_public", "help_request_private"):
+        events[name] = np.maximum(events[name], e(name))
     for name in ("mediation", "ceasefire_signal", "great_power_warning", "gulf_output"):
         events[name] = events[name] + e(name)
     for name in ("iran_attack", "strike_on_iran"):
@@ -215,7 +213,7 @@ def _update_iran(world: WorldState, scenario: Scenario) -> None:
     change = (
         -iran.war_stability_cost * war_depth
         - iran.sanctions_stability_cost * world.context["sanctions_intensity"]
-        + iran.revenue_stability_gain * np.minimum(revenue, 1.5)
+        + iran.revenue_stability_gain * np.minimum(revenue, iran.revenue_cap)
         - iran.regime_pressure_cost * world.regime_pressure
         + iran.recovery_rate * (1.0 - world.iran_stability)
     )

@@ -88,6 +88,8 @@ class IranDynamics(Strict):
     normal_exports_kbd: float = Field(gt=0)
     closure_export_factor: Probability
     military_recovery_rate: Probability
+    #: oil revenue above this multiple of normal adds no more stability
+    revenue_cap: float = Field(gt=0)
 
 
 class EscalationDynamics(Strict):
@@ -103,6 +105,9 @@ class EscalationDynamics(Strict):
 
 class SupportDynamics(Strict):
     max_step_up: int = Field(ge=1, le=7)
+    #: how much a private plea for help puts a partner's credibility on the line, against 1
+    #: for a public one
+    private_request_weight: Probability
     discovered_sanctions: float = Field(ge=0)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.config import Scenario
-from sim.decision import Condition
+from sim.decision import Condition, covert_twins
 from sim.effects import EFFECTS
 from sim.world import CONDITION_VARIABLES
 
@@ -139,11 +139,4 @@ def forced_move_problem(
 def available_actions(scenario: Scenario, actor_id: str) -> list[str]:
     """Every action name of an actor, covert variants of a great power included."""
     actor = scenario.actors[actor_id]
-    names = list(actor.actions)
-    if actor.covert is not None:
-        names += [
-            f"covert_{n}"
-            for n, s in actor.actions.items()
-            if s.level is not None and s.level in actor.covert.levels
-        ]
-    return names
+    return [*actor.actions, *covert_twins(actor.actions, actor.covert)]

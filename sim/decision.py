@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.config import ActionSpec, CovertRules
 from sim.effects import EFFECT_INDEX, EFFECTS
+from sim.world import CONDITION_VARIABLES
 
 PHASES = ("diplomatic", "economic", "covert", "military")
 
@@ -50,10 +51,19 @@ class Condition:
         return cls(variable, op, float(value))
 
     def holds(self, world, actor_id: str) -> np.ndarray:
-        from sim.world import CONDITION_VARIABLES
-
         values = CONDITION_VARIABLES[self.variable](world, actor_id)
         return _OPERATORS[self.op](values, self.value)
+
+
+def covert_twins(specs: dict[str, ActionSpec], rules: CovertRules | None) -> dict[str, ActionSpec]:
+    """The covert variants of a great power's material rungs, by the names players use."""
+    if rules is None:
+        return {}
+    return {
+        f"covert_{name}": spec
+        for name, spec in specs.items()
+        if spec.level is not None and spec.level in rules.levels
+    }
 
 
 @dataclass
@@ -79,16 +89,9 @@ class ActionMenu:
         covert_rules: CovertRules | None = None,
     ) -> ActionMenu:
         """Build the menu; a great power's covert variants are derived from its overt acts."""
-        from sim.world import CONDITION_VARIABLES
-
         known = set(CONDITION_VARIABLES)
         rows: list[tuple[str, ActionSpec, bool]] = [(n, s, False) for n, s in specs.items()]
-        if covert_rules is not None:
-            rows += [
-                (f"covert_{n}", s, True)
-                for n, s in specs.items()
-                if s.level is not None and s.level in covert_rules.levels
-            ]
+        rows += [(n, s, True) for n, s in covert_twins(specs, covert_rules).items()]
         loadings = np.zeros((len(rows), len(factors)))
         effects = np.zeros((len(rows), len(EFFECTS)))
         for i, (_, spec, covert) in enumerate(rows):

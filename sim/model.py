@@ -13,6 +13,7 @@ from pathlib import Path
 import mesa
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from actors import ACTOR_CLASSES, CrisisActor, Decision
 from sim.adjudication import TurnReport, adjudicate, apply_effects
@@ -130,7 +131,7 @@ class CrisisModel(mesa.Model):
         world.turn += 1
         world.begin_turn()
         live = world.active.copy()
-        frozen = self._freeze()
+        frozen = None if live.all() else self._freeze()
         self._drift_context(world.turn)
         self._apply_injects(world.turn)
         decisions = [d for actor in self.actors.values() for d in actor.decide(world, self.streams)]
@@ -213,8 +214,6 @@ class CrisisModel(mesa.Model):
             noise = 0.0
             if rule.volatility > 0:
                 u = np.clip(self.streams.uniform(f"path:{name}", turn), 1e-9, 1 - 1e-9)
-                from scipy.special import ndtri
-
                 noise = rule.volatility * ndtri(u)
             self.world.context[name] = np.clip(self.world.context[name] + rule.drift + noise, 0, 1)
 
@@ -227,9 +226,9 @@ class CrisisModel(mesa.Model):
             frozen[name] = {k: v.copy() for k, v in getattr(world, name).items()}
         return frozen
 
-    def _restore(self, frozen: dict, live: np.ndarray) -> None:
+    def _restore(self, frozen: dict | None, live: np.ndarray) -> None:
         """Replications that had already ended keep their final state."""
-        if live.all():
+        if frozen is None:
             return
         world = self.world
         for name in WorldState.STATE_ARRAYS:

@@ -64,7 +64,8 @@ class OutcomeTracker:
         self.peak_oil_price = np.where(
             live, np.maximum(self.peak_oil_price, world.oil_price), self.peak_oil_price
         )
-        self.requested_help |= live & (world.events["help_request"] > 0)
+        asked = world.events["help_request_public"] + world.events["help_request_private"]
+        self.requested_help |= live & (asked > 0)
         self.min_stability = np.where(
             live, np.minimum(self.min_stability, world.iran_stability), self.min_stability
         )

@@ -97,7 +97,8 @@ class WorldState:
     STATE_MAPS = ("context", "support", "support_covert", "support_exposed", "iran_belief")
 
     EVENTS = (
-        "help_request",
+        "help_request_public",
+        "help_request_private",
         "mediation",
         "ceasefire_signal",
         "great_power_warning",

@@ -105,8 +105,8 @@ def test_events_record_requests_and_cap_attacks(world):
     matrix[0, EFFECT_INDEX["help_request_public"]] = 1.0
     apply_effects(world, matrix)
     apply_effects(world, effect_matrix(6, iran_attack=0.7, mediation=0.5))
-    # A private plea counts for half a public one.
-    np.testing.assert_array_equal(world.events["help_request"], [1.0, 0.5, 0.5, 0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(world.events["help_request_public"], [1, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(world.events["help_request_private"], 1.0)
     np.testing.assert_array_equal(world.events["iran_attack"], 1.0)
     np.testing.assert_allclose(world.events["mediation"], 1.0)
 
