@@ -392,6 +392,7 @@ def _run_locked(
             "master_seed": experiment.seed,
             "replications": experiment.replications,
             "points": len(plan.points),
+            "design": plan.design,
             "parameters": plan.parameter_names,
             "scenarios": list(dict.fromkeys(p.label for p in plan.points)),
             "chunk_size": chunk_size,

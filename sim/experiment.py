@@ -60,6 +60,16 @@ class Plan:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
+    def design(self) -> str:
+        """single, scenarios, grid or sample: how the points were chosen."""
+        experiment = self.experiment
+        if experiment.sample is not None:
+            return "sample"
+        if experiment.grid:
+            return "grid"
+        return "scenarios" if experiment.scenarios else "single"
+
+    @property
     def parameter_names(self) -> list[str]:
         return list(dict.fromkeys(k for p in self.points for k in p.parameters))
 

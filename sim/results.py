@@ -27,7 +27,13 @@ from sim.runfolder import (
     read_manifest,
     read_table,
 )
-from sim.summary import comparison_markdown, outcome_fields, summarize_run, summary_markdown
+from sim.summary import (
+    comparison_markdown,
+    outcome_fields,
+    point_table,
+    summarize_run,
+    summary_markdown,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -129,15 +135,9 @@ class Results:
                 "config_hash"
             ) == self.manifest.get("config_hash"):
                 return saved
-        points = [
-            {
-                "point": int(r.point),
-                "scenario": str(r.scenario),
-                "parameters": {p: stats._to_builtin(getattr(r, p)) for p in self.parameters},
-            }
-            for r in self.points.itertuples()
-        ]
-        return summarize_run(self.outcomes, self.parameters, points)
+        points = point_table(self.outcomes, self.parameters)
+        designed = self.manifest.get("design") != "sample"
+        return summarize_run(self.outcomes, self.parameters, points, designed)
 
     def summary_markdown(self) -> str:
         return summary_markdown(self.summary(), f"Outcomes: {self.name}")

@@ -12,7 +12,7 @@ from sim import stats
 from sim.runfolder import SUMMARY_JSON, SUMMARY_MD, atomic_write_text
 
 #: outcome columns that are bookkeeping, not outcomes
-NON_OUTCOMES = ("point", "scenario", "replication", "end_turn")
+NON_OUTCOMES = (*stats.GROUPING_COLUMNS, "end_turn")
 
 
 def outcome_fields(outcomes: pd.DataFrame, parameters: list[str]) -> list[str]:
@@ -151,7 +151,7 @@ def point_table(outcomes: pd.DataFrame, parameters: list[str]) -> list[dict[str,
 
 def write_summary(folder: Path, plan, outcomes: pd.DataFrame) -> dict[str, Any]:
     parameters = plan.parameter_names
-    designed = plan.experiment.sample is None  # a grid or a list of scenarios
+    designed = plan.design != "sample"  # a grid or a list of scenarios
     summary = summarize_run(outcomes, parameters, point_table(outcomes, parameters), designed)
     summary = {"name": plan.name, "config_hash": plan.config_hash, **summary}
     atomic_write_text(folder / SUMMARY_JSON, json.dumps(summary, indent=2) + "\n")

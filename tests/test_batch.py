@@ -393,3 +393,19 @@ def test_replications_in_the_file_do_not_change_the_config_hash(tmp_path):
     run(tmp_path / "b", runs=100)
     report = run(tmp_path / "b", runs=200, overrides=["experiment.replications=5000"])
     assert report.reused == 100
+
+
+def test_summary_is_recomputed_when_missing_or_stale(tmp_path):
+    config = write_experiment(
+        tmp_path, "experiment:\n  grid:\n    context.russia_ukraine_commitment: [0.2, 0.8]\n"
+    )
+    report = run_batch(config, runs=100, workers=1, out=tmp_path / "g", show_progress=False)
+    saved = json.loads((report.folder / "summary.json").read_text())
+    (report.folder / "summary.json").unlink()
+    again = Results.load(report.folder).summary()
+    assert again["per_point"][1]["parameters"] == {"context.russia_ukraine_commitment": 0.8}
+    assert again["outcomes"]["war"] == saved["outcomes"]["war"]
+    assert len(again["comparisons"]) == 1
+    stale = {**saved, "n": 5}
+    (report.folder / "summary.json").write_text(json.dumps(stale))
+    assert Results.load(report.folder).summary()["n"] == 200
