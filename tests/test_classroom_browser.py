@@ -28,7 +28,10 @@ ARGS = [
     "--disable-sync",
 ]
 COVERT_TEXT = "Covertly: go ahead with promised financial projects"
-TIMEOUT = 15_000
+#: how long a condition may take to hold; every step waits on a condition, never on a delay
+TIMEOUT = 30_000
+#: the debrief first simulates 2,000 games, which takes longer on a loaded machine
+SLOW = 120_000
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs the system Chromium")
 
@@ -112,8 +115,8 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             russia.check("input[name=main][value=diplomatic_backing]")
             russia.click("#submit")
             expect(russia.locator("#flash")).to_contain_text("received")
-            expect(white.locator("#seat-china .status")).to_have_text("submitted")
-            expect(white.locator("#seat-iran .status")).to_have_text("submitted")
+            for actor in ("iran", "china", "russia"):
+                expect(white.locator(f"#seat-{actor} .status")).to_have_text("submitted")
 
             # An event from the scenario's list, announced on the board.
             white.select_option("#event", "tanker_seized")
@@ -158,17 +161,21 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             china.check("input[name=oil_purchases][value=cut_purchases]")
             iran.click("#submit")
             china.click("#submit")
+            expect(iran.locator("#flash")).to_contain_text("Move for turn 2 received: negotiate")
             expect(china.locator("#flash")).to_contain_text("received")
-            expect(white.locator("#seat-iran .status")).to_have_text("submitted")
+            for actor in ("iran", "china"):
+                expect(white.locator(f"#seat-{actor} .status")).to_have_text("submitted")
             white.click("#close")
             expect(white.locator("#flash")).to_have_text("Turn 2 has been played.")
 
             # Turn 3, the last: Beijing does not submit, so the model moves for it.
             white.click("#start")
+            expect(white.locator("#flash")).to_have_text("Turn 3 is open.")
             expect(iran.locator("#submit")).to_have_text("Submit our move for turn 3")
             iran.check("input[name=main][value=hold_firm]")
             iran.click("#submit")
-            expect(iran.locator("#flash")).to_contain_text("received")
+            expect(iran.locator("#flash")).to_contain_text("Move for turn 3 received: hold_firm")
+            expect(white.locator("#seat-iran .status")).to_have_text("submitted")
             white.click("#close")
             expect(white.locator("#flash")).to_have_text("Turn 3 has been played.")
             for page in (*teams, board):
@@ -177,7 +184,9 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
 
             # The debrief: placement in the simulated distribution, choices, timeline.
             white.click("#debrief-link")
-            expect(white.locator("#placement")).to_contain_text("of 2,000 simulated games")
+            expect(white.locator("#placement")).to_contain_text(
+                "of 2,000 simulated games", timeout=SLOW
+            )
             expect(white.locator("#end-sentence")).to_contain_text("simulated games")
             assert white.locator("#placement svg").count() >= 5
             choices = white.locator("#choices")

@@ -58,12 +58,6 @@ def test_the_shipped_classroom_scenario_has_three_teams_and_events():
             "each team actor must be unique (repeated: iran)",
             None,
         ),
-        (
-            "classroom:\n  events:\n    - {name: quiet, note: Nothing happens}\n",
-            "classroom.events.0",
-            "an event needs 'actor' and 'action', 'effects' or 'context'",
-            4,
-        ),
     ],
 )
 def test_schema_mistakes_name_the_file_the_field_and_what_was_expected(
@@ -102,7 +96,22 @@ def test_schema_mistakes_name_the_file_the_field_and_what_was_expected(
         (
             "classroom:\n  events:\n    - {name: x, note: y, context: {weather: 0.5}}\n",
             "classroom.events.0.context.weather",
-            "unknown context value",
+            "Input should be 'russia_ukraine_commitment', ",
+        ),
+        (
+            "classroom:\n  events:\n    - {name: x, note: y, context: {sanctions_intensity: 2}}\n",
+            "classroom.events.0.context.sanctions_intensity",
+            "less than or equal to 1",
+        ),
+        (
+            "classroom:\n  events:\n    - {name: quiet, note: Nothing happens}\n",
+            "classroom.events.0",
+            "needs 'actor' and 'action', 'effects' or 'context'",
+        ),
+        (
+            "classroom:\n  events:\n    - {name: x, note: y, actor: iran}\n",
+            "classroom.events.0",
+            "needs both 'actor' and 'action'",
         ),
     ],
 )
@@ -113,6 +122,37 @@ def test_references_to_actors_actions_and_effects_are_checked(tmp_path, block, f
     assert caught.value.field == field
     assert expected in caught.value.expected
     assert caught.value.file.endswith("bad.yaml") and caught.value.line == 4
+
+
+@pytest.mark.parametrize(
+    "what",
+    [
+        "{note: y, context: {weather: 0.5}}",
+        "{note: y, context: {sanctions_intensity: 2}}",
+        "{note: y, effects: {rain: 1}}",
+        "{note: y, actor: united_states, action: nuke}",
+        "{note: y, actor: iran}",
+        "{note: y}",
+    ],
+)
+def test_an_event_and_a_scenarios_inject_obey_the_same_rules(tmp_path, what):
+    """Events are checked by the schema and checks of `sim.config.Inject`, not a copy of them."""
+    event = what.replace("{", "{name: x, ", 1)
+    inject = what.replace("{", "{turn: 1, ", 1)
+    errors = {}
+    for key, block in (
+        ("event", f"classroom:\n  events:\n    - {event}\n"),
+        ("inject", f"injects:\n  - {inject}\n"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            load_scenario(scenario_file(tmp_path, block))
+        errors[key] = caught.value
+    # (an event's numbers are read as numbers first: 2 shows as 2.0)
+    same = [e.expected.replace(".0)", ")") for e in errors.values()]
+    assert same[0] == same[1]
+    assert errors["event"].field.removeprefix("classroom.events.0") == errors[
+        "inject"
+    ].field.removeprefix("injects.0")
 
 
 def test_the_command_line_reports_a_bad_block_in_one_line_with_exit_code_2(tmp_path, capsys):

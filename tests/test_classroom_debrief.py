@@ -6,11 +6,13 @@ import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
+import pandas as pd
 import pytest
 from classroom.helpers import new_session
 
 from sim.classroom import charts, debrief
 from sim.model import CrisisModel
+from sim.world import Hormuz
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +90,19 @@ def test_the_live_forecast_continues_from_the_current_state(tmp_path):
     summary = debrief.forecast_summary(game, 300)
     assert summary["sentences"][0].startswith("From turn 1, 100 % of 300 simulated futures")
     assert game.played == 1  # forecasting does not move the game
+    # Its seed: the same when asked again, never the game's own, another one each turn.
+    seed = debrief.forecast_seed(game)
+    assert seed == debrief.forecast_seed(game) and seed != game.setup.seed
+    pd.testing.assert_frame_equal(debrief.forecast(game, 50), debrief.forecast(game, 50))
+    session.start()
+    session.close()
+    assert debrief.forecast_seed(game) != seed
+
+
+def test_the_timeline_names_the_state_of_hormuz_as_the_engine_does(finished):
+    for row, record in zip(debrief.timeline(finished), finished.turns, strict=True):
+        assert row["hormuz"] == Hormuz(record.state["hormuz"]).name.lower()
+    assert "closed" in {row["hormuz"] for row in debrief.timeline(finished)}
 
 
 def test_histograms_render_as_valid_svg_with_the_class_marked():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 
@@ -10,7 +12,7 @@ import pandas as pd
 import pytest
 from classroom.helpers import FakeClock, new_session
 
-from sim.classroom import views
+from sim.classroom import debrief, export, views
 from sim.classroom.advisor import advise
 from sim.classroom.game import Rejected
 from sim.classroom.session import GameSession, ReplayError
@@ -66,8 +68,12 @@ def assert_same_game(a: GameSession, b: GameSession) -> None:
     assert {a: s.model_plays for a, s in ga.seats.items()} == {
         a: s.model_plays for a, s in gb.seats.items()
     }
-    pd.testing.assert_frame_equal(ga.model.outcome_frame(), gb.model.outcome_frame())
-    pd.testing.assert_frame_equal(ga.model.trajectory_frame(), gb.model.trajectory_frame())
+    pd.testing.assert_frame_equal(
+        ga.model.outcome_frame(), gb.model.outcome_frame(), check_exact=True
+    )
+    pd.testing.assert_frame_equal(
+        ga.model.trajectory_frame(), gb.model.trajectory_frame(), check_exact=True
+    )
     for actor_id, actor in ga.model.actors.items():
         twin = gb.model.actors[actor_id]
         np.testing.assert_array_equal(actor.weights, twin.weights)
@@ -103,7 +109,9 @@ def test_the_game_plays_what_the_engine_plays_with_the_same_moves(tmp_path):
     engine.submit("china", "covert_economic_lifeline")
     engine.submit("china", "maintain_purchases", menu="oil_purchases")
     engine.step()
-    pd.testing.assert_frame_equal(engine.trajectory_frame(), game.model.trajectory_frame())
+    pd.testing.assert_frame_equal(
+        engine.trajectory_frame(), game.model.trajectory_frame(), check_exact=True
+    )
     assert game.turns[0].model_moved == {"russia": "did not submit"}
 
 
@@ -144,7 +152,84 @@ def test_a_failed_save_leaves_the_game_as_the_file_has_it(tmp_path, monkeypatch)
     assert len(session.game.entries) == 1
 
 
+def test_a_command_is_never_left_applied_without_being_saved(tmp_path, monkeypatch):
+    """Applied, then saved: if the save fails and the file cannot even be read back, the
+    session accepts nothing more rather than play on with a game the file does not hold."""
+    session = new_session(tmp_path / "g.sqlite")
+    session.start()
+
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(session.store, "append", broken)
+    monkeypatch.setattr(session.store, "entries", broken)
+    with pytest.raises(WargameError, match="could not be read back"):
+        session.submit("iran", {"main": "hold_firm"})
+    monkeypatch.undo()
+    with pytest.raises(WargameError, match="nothing more is accepted"):
+        session.close()
+    assert GameSession.open(tmp_path / "g.sqlite").game.played == 0
+
+
 # ----------------------------------------------------------------------------- moves
+
+
+def test_a_move_the_turns_events_made_impossible_is_refused_and_the_model_moves(tmp_path):
+    path = tmp_path / "g.sqlite"
+    session = new_session(path, "initial.escalation=3")
+    session.start()
+    session.submit("iran", {"main": "proxy_pressure"})  # needs escalation <= 3: legal now
+    session.inject("tanker_seized")  # escalation +1 at the start of the turn
+    record = session.close()
+    game, now = session.game, session.clock()
+    decision = next(d for d in game.model.decision_log[-1][1] if d.actor_id == "iran")
+    assert decision.refused[0] and not decision.forced[0]
+    act = next(a for a in record.acts if a.actor == "iran")
+    assert (act.by, act.refused) == ("model", "proxy_pressure") and act.action != "proxy_pressure"
+    assert record.moves == {"iran": {"main": "proxy_pressure"}}  # what the team submitted
+    # The team is told; no other team learns what it had submitted.
+    assert views.team(game, "iran", now)["refused"] == [
+        "Turn 1: your move proxy_pressure was no longer possible once the turn's events had "
+        f"landed (it needs escalation <= 3), so the model moved for Iran: {act.action}."
+    ]
+    assert views.team(game, "china", now)["refused"] == []
+    for page in (views.board(game, now), views.team(game, "china", now)):
+        assert all(not a["refused"] for turn in page["feed"] for a in turn["acts"])
+    white = views.facilitator(game, now)
+    assert white["refused"][0].startswith("Turn 1: team Tehran's move proxy_pressure")
+    assert any(a["refused"] == "proxy_pressure" for a in white["feed"][0]["acts"])
+    # The debrief and the exports say the model moved, and why.
+    rows = [r for r in debrief.choices(game) if r["team"] == "Tehran"]
+    assert rows[0]["by"] == (
+        "model (proxy_pressure was no longer possible after the turn's events)"
+    )
+    assert debrief.agreement(game, rows) == []  # the team made no move of its own
+    assert "team Tehran's move proxy_pressure" in debrief.timeline(game)[0]["refused"][0]
+    acts = list(csv.DictReader(io.StringIO(export.to_csv(game))))
+    iran = next(r for r in acts if r["kind"] == "act" and r["actor"] == "iran")
+    assert iran["decided_by"] == "model" and json.loads(iran["details"]) == {
+        "refused": "proxy_pressure"
+    }
+    # Replaying the game file gives the same refusal and the same state.
+    resumed = GameSession.open(path)
+    assert_same_game(session, resumed)
+    assert resumed.game.turns[0].acts == record.acts
+
+
+def test_an_event_that_forces_a_teams_actor_overrides_its_move_and_says_so(tmp_path):
+    session = new_session(
+        tmp_path / "g.sqlite", "classroom.teams=[{actor: united_states, name: DC}]"
+    )
+    session.start()
+    session.submit("united_states", {"main": "negotiate"})
+    session.inject("us_strikes_enrichment_sites")
+    record = session.close()
+    act = next(a for a in record.acts if a.actor == "united_states")
+    assert (act.action, act.by, act.refused) == ("limited_strikes", "white cell", "negotiate")
+    assert views.team(session.game, "united_states", session.clock())["refused"] == [
+        "Turn 1: an event forced limited_strikes (United States, main move) in place of your "
+        "move negotiate."
+    ]
 
 
 def test_refused_moves_say_why_and_change_nothing(tmp_path):
@@ -283,6 +368,23 @@ def test_a_covert_act_is_seen_by_its_author_its_target_and_the_white_cell_only(t
     public = {s["actor"]: s["level"] for s in board["state"]["support"]}
     assert game.model.world.support["russia"][0] == 4 and public["russia"] == 0
     assert any("Russia: you receive support 4" in line for line in iran["status"])
+
+
+def test_intelligence_is_the_support_ladders_rung_of_that_name(tmp_path):
+    """Which rung shares intelligence comes from the scenario's ladder, not from a number."""
+    ladder = (
+        "ladders.support=[none, rhetoric, diplomatic_backing, intelligence_sharing, "
+        "economic_lifeline, technical_aid, arms_transfers, direct_intervention]"
+    )
+    session = new_session(tmp_path / "g.sqlite", ladder)
+    game = session.game
+    assert views.intelligence_level(game) == 3
+    play_turn(session, {"china": CHINA_COVERT})  # a covert act on rung 3
+    iran = views.team(game, "iran", session.clock())["private"]
+    assert "covert_economic_lifeline" in _descriptions(iran["intelligence"])
+    assert "covert_economic_lifeline" not in _descriptions(iran["received"])
+    shipped = new_session(tmp_path / "shipped.sqlite")
+    assert views.intelligence_level(shipped.game) == 4
 
 
 def test_an_exposed_covert_act_becomes_public(tmp_path):

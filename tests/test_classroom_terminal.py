@@ -71,6 +71,27 @@ def test_save_and_resume_gives_the_same_game_as_playing_straight_through(tmp_pat
     assert [r.to_dict() for r in a.turns] == [r.to_dict() for r in b.turns]
 
 
+def test_a_move_the_turns_events_made_impossible_is_reported_at_the_teams_next_turn():
+    seized = "injects=[{turn: 1, note: A tanker is seized, effects: {escalation: 1}}]"
+    options = ["--as", "iran", "--set", "horizon=2", "--set", "initial.escalation=3"]
+    result = play([*options, "--set", seized], ["proxy_pressure", "hold_firm"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    turn_2 = out.split("Turn 2 of at most 2: team Tehran plays Iran")[1]
+    assert (
+        turn_2.split("Only your team sees this")[0]
+        .strip()
+        .splitlines()[-1]
+        .startswith(
+            "! Turn 1: your move proxy_pressure was no longer possible once the turn's events had "
+            "landed (it needs escalation <= 3), so the model moved for Iran: "
+        )
+    )
+    debriefed = out.split("DEBRIEF")[1]
+    assert "(model (proxy_pressure was no longer possible after the turn's events))" in debriefed
+    assert "! Turn 1: team Tehran's move proxy_pressure was no longer possible" in debriefed
+
+
 def test_the_wargame_command_reads_moves_from_standard_input(tmp_path):
     wargame = Path(sys.executable).with_name("wargame")
     command = [str(wargame), "play", CONFIG, "--as", "russia", "--set", "horizon=2"]

@@ -8,7 +8,15 @@ import json
 import time
 
 import pytest
-from classroom.helpers import CONFIG, FakeClock, call, new_session, serve
+from classroom.helpers import (
+    CONFIG,
+    FakeClock,
+    call,
+    free_port,
+    new_session,
+    post_form,
+    serve,
+)
 from click.testing import CliRunner
 
 from sim.classroom import commands
@@ -117,6 +125,40 @@ def test_invalid_and_late_moves_get_a_message_and_change_nothing(served):
     )
 
 
+def test_a_flash_is_shown_once_by_the_page_the_redirect_leads_to(served):
+    session, base, f, team, _ = served
+    status, location = post_form(f"{f}/start", {})
+    assert status == 303 and location.startswith(f"/f/{session.facilitator_token}?flash=")
+    flash_id = location.split("flash=")[1]
+    # The page's poll reloads it without the id, another page tries the id: neither takes it.
+    assert "Turn 2 is open." not in call(f, as_json=False)[1]
+    assert "Turn 2 is open." not in call(f"{team['iran']}?flash={flash_id}", as_json=False)[1]
+    assert "Turn 2 is open." in call(f"{base}{location}", as_json=False)[1]
+    assert "Turn 2 is open." not in call(f"{base}{location}", as_json=False)[1]  # once only
+    # A team's answer reaches the team's page, refused moves included.
+    status, location = post_form(f"{team['iran']}/submit", {"turn": "2", "main": "nuke"})
+    assert status == 303
+    assert "is not an action of Iran" in call(f"{base}{location}", as_json=False)[1]
+
+
+def test_a_team_whose_move_was_refused_reads_why_on_its_page(tmp_path):
+    session = new_session(tmp_path / "g.sqlite", "initial.escalation=3")
+    with serve(session) as base:
+        f = f"{base}/f/{session.facilitator_token}"
+        team = {a: f"{base}/t/{t}" for a, t in session.team_tokens.items()}
+        assert call(f"{f}/start", {})[1]["ok"]
+        assert call(f"{team['iran']}/submit", {"turn": "1", "main": "proxy_pressure"})[1]["ok"]
+        assert call(f"{f}/inject", {"event": "tanker_seized"})[1]["ok"]
+        assert call(f"{f}/close", {})[1]["ok"]
+        text = "your move proxy_pressure was no longer possible once the turn&#39;s events had"
+        assert text in call(team["iran"], as_json=False)[1]
+        assert "team Tehran&#39;s move proxy_pressure" in call(f, as_json=False)[1]
+        for url in (team["china"], f"{base}/board"):
+            assert "no longer possible" not in call(url, as_json=False)[1]
+        status, page = call(f"{f}/debrief", as_json=False)
+        assert status == 200 and "proxy_pressure was no longer possible" in page
+
+
 def test_facilitator_controls_and_bad_commands(served):
     session, _, f, _, _ = served
     assert call(f"{f}/inject", {"event": "no_such_event"})[0] == 409
@@ -163,13 +205,15 @@ def test_the_server_binds_to_loopback_and_warns_about_all_interfaces(tmp_path, m
     monkeypatch.setattr("uvicorn.run", lambda app, **options: calls.append(options))
     runner = CliRunner()
     db = str(tmp_path / "g.sqlite")
-    result = runner.invoke(commands.classroom, [CONFIG, "--db", db])
+    port = str(free_port())  # the command checks that it can listen there
+    result = runner.invoke(commands.classroom, [CONFIG, "--db", db, "--port", port])
     assert result.exit_code == 0, result.output
     assert calls[-1]["host"] == "127.0.0.1"
     assert "warning" not in result.stderr
     links = [line for line in result.stdout.splitlines() if "http://" in line]
-    assert len(links) == 5 and all("http://127.0.0.1:8000/" in line for line in links)
-    result = runner.invoke(commands.classroom, [CONFIG, "--db", db, "--host", "0.0.0.0"])
+    assert len(links) == 5 and all(f"http://127.0.0.1:{port}/" in line for line in links)
+    options = ["--db", db, "--host", "0.0.0.0", "--port", port]
+    result = runner.invoke(commands.classroom, [CONFIG, *options])
     assert result.exit_code == 0, result.output
     assert calls[-1]["host"] == "0.0.0.0"
     assert "warning: listening on 0.0.0.0" in result.stderr

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from actors import ACTOR_CLASSES
 from sim.classroom.config import ClassroomConfig
 from sim.classroom.game import menu_title
+from sim.classroom.record import hormuz_label
 from sim.config import Scenario
 from sim.consistency import available_actions
 from sim.decision import PHASES
@@ -102,7 +103,7 @@ def brief_data(
             f"{ladder.escalation[ladder.war_threshold].replace('_', ' ')})",
         ),
         ("Oil price", f"${describe(init.oil_price, 0)} a barrel"),
-        ("Strait of Hormuz", ["open", "harassed", "closed"][init.hormuz]),
+        ("Strait of Hormuz", hormuz_label(init.hormuz)),
         ("Iran's regime stability", f"{describe(init.iran_stability)} on a 0-1 scale"),
         ("China's imports of Iranian crude", f"{describe(init.china_imports_kbd, 0)} thousand b/d"),
     ]

@@ -11,6 +11,8 @@ import click
 from sim.errors import WargameError
 
 OVERRIDE_HELP = "Override a scenario value, e.g. --set classroom.deadline_minutes=5"
+#: a master seed: NumPy seeds from whole numbers >= 0 only
+SEED = click.IntRange(min=0)
 
 
 def _actors(value: str | None) -> list[str] | None:
@@ -50,7 +52,7 @@ def _resume(path: str, config: str, actors: list[str] | None, fresh_options: boo
     metavar="ACTOR[,ACTOR...]",
     help="Actors to play, e.g. iran,china (default: the teams of the classroom block).",
 )
-@click.option("--seed", type=int, default=None, help="Master seed (default: the scenario's).")
+@click.option("--seed", type=SEED, default=None, help="Master seed (default: the scenario's).")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
 @click.option("--save", type=click.Path(dir_okay=False), help="Save the game to FILE as it goes.")
 @click.option("--load", type=click.Path(dir_okay=False), help="Resume the game saved in FILE.")
@@ -69,12 +71,12 @@ def play(
 
     actors = _actors(as_)
     if load:
-        if not Path(load).is_file():
-            raise WargameError(f"{load}: no such game file")
         if save and Path(save).resolve() != Path(load).resolve():
-            if Path(save).exists():
-                raise WargameError(f"{save} already exists")
-            GameStore(load).backup_to(save)
+            original = GameStore(load)  # checks that it holds a game
+            try:
+                original.backup_to(save)
+            finally:
+                original.close()
             load = save
         session = _resume(load, config, actors, bool(seed is not None or overrides))
         click.echo(f"Resuming {load} at turn {session.game.current}.")
@@ -99,6 +101,25 @@ def _link_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse at once, in one line, an address the server could not listen on."""
+    try:
+        addresses = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except (socket.gaierror, UnicodeError) as exc:
+        raise WargameError(f"--host {host}: not an address of this machine ({exc})") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            # As the server's own socket: a port left in TIME_WAIT by a previous run is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                why = exc.strerror or str(exc)
+                raise WargameError(f"cannot listen on {host}:{port}: {why}") from None
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -111,14 +132,20 @@ def _is_loopback(host: str) -> bool:
 @click.command()
 @click.argument("config")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False),
     default=None,
     help="Game file; an existing one is resumed (default: <scenario>-game.sqlite).",
 )
-@click.option("--seed", type=int, default=None, help="Master seed (default: the scenario's).")
+@click.option("--seed", type=SEED, default=None, help="Master seed (default: the scenario's).")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
 def classroom(
     config: str, host: str, port: int, db: str | None, seed: int | None, overrides: tuple[str, ...]
@@ -130,6 +157,7 @@ def classroom(
     from sim.classroom.server import create_app
     from sim.classroom.session import GameSession
 
+    check_port(host, port)  # before a new game file is written
     if db is None:
         scenario, _ = load_game_config(config, overrides)
         db = f"{scenario.name}-game.sqlite"
@@ -159,6 +187,10 @@ def classroom(
     app = create_app(session, links=links)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
+    except SystemExit as exc:
+        # uvicorn exits when it cannot start (it has logged why), e.g. the port was taken
+        # between the check above and its own bind.
+        raise WargameError(f"the server could not start on {host}:{port}") from exc
     finally:
         session.store.close()
 
@@ -190,7 +222,10 @@ def brief(
     if out is None:
         click.echo(text, nl=False)
         return
-    Path(out).write_text(text, encoding="utf-8")
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise WargameError(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"Wrote the brief for {data['label']} to {out}")
 
 

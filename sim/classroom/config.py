@@ -3,8 +3,10 @@
 It is validated as strictly as the rest of a scenario, because an instructor should find a typo
 the evening before class, not in front of thirty students. The schema lives here (and is the
 type of `Scenario.classroom`); the checks that need the rest of the scenario (do the actors and
-actions exist?) run in `load_game_config`. This module imports nothing from `sim.config`, which
-imports it.
+actions exist? is each event a valid inject?) are `check_classroom`, which
+`sim.config.validate_tree` calls after the scenario's own checks. This module imports nothing
+from `sim.config` at import time, because `sim.config` imports it: that is also why `Event`
+cannot inherit from `sim.config.Inject`, and has the schema of an inject checked instead.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
-    from sim.config import Position, Scenario
+    from sim.config import Inject, Position, Scenario
 
 #: what happens to a team that has not submitted when the deadline passes
 LatePolicy = Literal["model_moves", "wait"]
@@ -34,8 +36,17 @@ class Team(_Strict):
     name: str = Field(min_length=1, max_length=60)
 
 
+#: the fields an event shares with a scenario's inject, `sim.config.Inject` (all but the turn)
+INJECT_FIELDS = ("note", "actor", "action", "effects", "context")
+
+
 class Event(_Strict):
-    """A named inject the facilitator can fire; it lands at the start of the next turn played."""
+    """A named inject the facilitator can fire; it lands at the start of the next turn played.
+
+    What it does is an inject's: force a move (`actor`, `action`), apply `effects`, set
+    `context` values. `check_classroom` validates those fields with `sim.config.Inject`'s own
+    schema and checks, so an event and a scenario's inject obey the same rules.
+    """
 
     name: Identifier
     note: str = Field(min_length=1, description="the news as the class reads it")
@@ -44,15 +55,13 @@ class Event(_Strict):
     actor: str | None = None
     action: str | None = None
     effects: dict[str, float] = Field(default_factory=dict)
-    context: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    context: dict[str, float] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _complete(self) -> Event:
-        if (self.actor is None) != (self.action is None):
-            raise ValueError("an event that forces a move needs both 'actor' and 'action'")
-        if self.actor is None and not self.effects and not self.context:
-            raise ValueError("an event needs 'actor' and 'action', 'effects' or 'context'")
-        return self
+    def inject(self, turn: int) -> Inject:
+        """The event as the engine's inject, landing at the start of `turn`."""
+        from sim.config import Inject
+
+        return Inject(turn=turn, **self.model_dump(include=set(INJECT_FIELDS)))
 
 
 class ClassroomConfig(_Strict):
@@ -109,10 +118,12 @@ def load_game_config(
 
 
 def check_classroom(scenario: Scenario, positions: dict[tuple, Position], shown: str) -> None:
-    """Cross-references a schema cannot express: teams and events name real actors and actions."""
-    from sim.config import ContextName, _located
-    from sim.consistency import forced_move_problem
-    from sim.effects import EFFECTS
+    """Cross-references a schema cannot express: teams and events name real actors and actions,
+    and each event is a valid inject (`sim.config.Inject`, then `sim.consistency`'s checks)."""
+    from pydantic import ValidationError
+
+    from sim.config import _describe, _located, _pick, _user_path
+    from sim.consistency import InconsistentScenario, _known_effects, forced_move_problem
 
     classroom = scenario.classroom
     assert classroom is not None
@@ -127,21 +138,18 @@ def check_classroom(scenario: Scenario, positions: dict[tuple, Position], shown:
                 ("teams", index, "actor"),
                 f"unknown actor '{team.actor}' (expected one of: {', '.join(actors)})",
             )
-    contexts = typing.get_args(ContextName)
     for index, event in enumerate(classroom.events):
         where = ("events", index)
-        for effect in event.effects:
-            if effect not in EFFECTS:
-                raise fail(
-                    (*where, "effects", effect),
-                    f"unknown effect (expected one of: {', '.join(EFFECTS)})",
-                )
-        for name in event.context:
-            if name not in contexts:
-                raise fail(
-                    (*where, "context", name),
-                    f"unknown context value (expected one of: {', '.join(contexts)})",
-                )
+        try:
+            event.inject(turn=1)
+        except ValidationError as exc:
+            error = _pick(exc.errors())
+            path = ("classroom", *where, *_user_path(error["loc"]))
+            raise _located(path, _describe(error, {}, path), positions, shown) from None
+        try:
+            _known_effects(event.effects, (*where, "effects"))
+        except InconsistentScenario as exc:
+            raise fail(exc.path, exc.expected) from None
         problem = forced_move_problem(scenario, event.actor, event.action)
         if problem is not None:
             raise fail((*where, problem[0]), problem[1])

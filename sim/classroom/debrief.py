@@ -18,8 +18,11 @@ import pandas as pd
 
 from sim.classroom import charts
 from sim.classroom.game import Game, menu_title
+from sim.classroom.record import hormuz_label
+from sim.classroom.views import refusal
 from sim.model import CrisisModel
 from sim.outcomes import END_STATE_LABELS
+from sim.streams import stream_id
 
 END_PHRASES = {
     "settlement": "ended in a negotiated settlement",
@@ -87,11 +90,22 @@ def simulated(game: Game) -> pd.DataFrame:
         return _SIMULATED[key]
 
 
+def forecast_seed(game: Game) -> int:
+    """The master seed of the futures forecast after the turns played so far.
+
+    The futures must not reuse the game's own seed (they would replay the dice the class is
+    playing with), and each turn's forecast gets its own draws; it is the same every time it is
+    asked for, so a forecast can be reproduced. NumPy's `SeedSequence` mixes the game's seed, the
+    forecast's purpose and the turn into one well-spread seed.
+    """
+    sequence = np.random.SeedSequence([game.setup.seed, stream_id("forecast"), game.played])
+    return int(sequence.generate_state(1, np.uint64)[0])
+
+
 def forecast(game: Game, n: int | None = None) -> pd.DataFrame:
     """Simulated futures continued from the game's current state."""
     n = game.classroom.forecast_games if n is None else n
-    seed = game.setup.seed * 7919 + game.played
-    return game.model.fork(n, seed).run().outcome_frame()
+    return game.model.fork(n, forecast_seed(game)).run().outcome_frame()
 
 
 def class_record(game: Game) -> dict[str, Any]:
@@ -185,14 +199,21 @@ def choices(game: Game) -> list[dict[str, Any]]:
                         "covert": act.covert,
                         "advised": advised,
                         "agreed": advised == act.action,
-                        "by": (
-                            f"model ({record.model_moved[actor]})"
-                            if actor in record.model_moved and act.by == "model"
-                            else act.by
-                        ),
+                        "by": _decided_by(act, record.model_moved.get(actor)),
                     }
                 )
     return rows
+
+
+def _decided_by(act, model_moved: str | None) -> str:
+    """Who decided a team actor's act, and why the team did not."""
+    if act.by == "model" and act.refused:
+        return f"model ({act.refused} was no longer possible after the turn's events)"
+    if act.by == "white cell" and act.refused:
+        return f"white cell (an event forced it in place of {act.refused})"
+    if act.by == "model" and model_moved:
+        return f"model ({model_moved})"
+    return act.by
 
 
 def agreement(game: Game, rows: list[dict[str, Any]]) -> list[str]:
@@ -221,6 +242,11 @@ def timeline(game: Game) -> list[dict[str, Any]]:
                 "notes": [p["note"] + ("" if p["public"] else " (secret)") for p in record.injects],
                 "acts": record.acts,
                 "model_moved": {game.seats[a].name: why for a, why in record.model_moved.items()},
+                "refused": [
+                    refusal(game, act, record, reader="white cell")
+                    for act in record.acts
+                    if act.refused
+                ],
                 "incidents": record.incidents,
                 "exposed": [game.model.actors[p].label for p in record.discovered],
                 "ended": record.ended,
@@ -228,7 +254,7 @@ def timeline(game: Game) -> list[dict[str, Any]]:
                     "_", " "
                 ),
                 "oil_price": state["oil_price"],
-                "hormuz": ["open", "harassed", "closed"][state["hormuz"]],
+                "hormuz": hormuz_label(state["hormuz"]),
                 "iran_stability": state["iran_stability"],
             }
         )

@@ -105,7 +105,8 @@ def to_csv(game: Game) -> str:
                     "decided_by": act.by,
                     "advisor_top": record.advice.get(act.actor, {}).get(act.menu, ""),
                     "note": act.description,
-                    "details": "",
+                    # a team's move that was not played (see `Act.refused`)
+                    "details": json.dumps({"refused": act.refused}) if act.refused else "",
                 }
             )
     return out.getvalue()

@@ -4,8 +4,13 @@ Every change to a game is a log entry, and `Game.apply` is the only way state ch
 engine's dice are addressed by seed, turn and purpose rather than drawn from a shared
 generator, so replaying the saved entries in order rebuilds the game exactly. Commands are
 split in two: `check_*` decides whether a command is acceptable now and returns the entry it
-would apply (or raises `Rejected` with a message for the user), then the caller saves the entry
-and applies it. A refused command therefore never changes anything.
+would apply (or raises `Rejected` with a message for the user), then the caller applies the
+entry and saves it (see `sim.classroom.session`). A refused command therefore never changes
+anything.
+
+A team's move is checked twice: when it is submitted, against the state then, and by the engine
+when the turn is played, after the turn's events have landed. A move the events made impossible
+is refused there: the model moves for the team, and the turn's record says so (`Act.refused`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from sim.classroom.advisor import top_choices
-from sim.classroom.config import ClassroomConfig
+from sim.classroom.config import INJECT_FIELDS, ClassroomConfig
 from sim.classroom.record import TurnRecord, build_acts, digest, end_label
 from sim.config import ContextName, Inject, Scenario
 from sim.errors import WargameError
@@ -235,6 +240,20 @@ class Game:
             return f"support climbs at most {step} rungs a turn"
         return "its conditions do not hold"
 
+    def needs(self, actor_id: str, menu_name: str, action: str) -> str:
+        """What an action requires, whatever the state: its preconditions, or the support rule."""
+        menu = self.model.actors[actor_id].menus[menu_name]
+        index = menu.index(action)
+        conditions = [
+            f"{c.variable.replace('_', ' ')} {c.op} {c.value:g}" for c in menu.conditions[index]
+        ]
+        if conditions:
+            return "it needs " + " and ".join(conditions)
+        if menu.levels[index] >= 0:
+            step = self.setup.scenario.dynamics.support.max_step_up
+            return f"support climbs at most {step} rungs a turn"
+        return "its conditions no longer held"
+
     def check_inject(self, event_name: str, now: float) -> Entry:
         """Fire one of the scenario's events at the start of the turn about to be played."""
         self._check_running()
@@ -244,15 +263,8 @@ class Game:
             raise Rejected(f"Unknown event '{event_name}' (the scenario's events: {names}).")
         if any(p.get("event") == event.name for p in self.scheduled):
             raise Rejected(f"'{event.name}' is already scheduled for turn {self.current}.")
-        payload = {
-            "event": event.name,
-            "note": event.note,
-            "public": event.public,
-            "actor": event.actor,
-            "action": event.action,
-            "effects": dict(event.effects),
-            "context": dict(event.context),
-        }
+        payload = {"event": event.name, "public": event.public}
+        payload |= event.model_dump(mode="json", include=set(INJECT_FIELDS))
         return Entry("inject", self.current, payload, now)
 
     def check_context(self, name: str, value: float | str, now: float, note: str = "") -> Entry:
@@ -355,16 +367,8 @@ class Game:
         self.pending[payload["actor"]] = dict(payload["moves"])
 
     def _apply_inject(self, payload: dict) -> None:
-        self.model.add_inject(
-            Inject(
-                turn=self.current,
-                note=payload["note"],
-                actor=payload["actor"],
-                action=payload["action"],
-                effects=payload["effects"],
-                context=payload["context"],
-            )
-        )
+        fields = {name: payload[name] for name in INJECT_FIELDS}
+        self.model.add_inject(Inject(turn=self.current, **fields))
         self.scheduled.append(dict(payload))
 
     def _apply_handover(self, payload: dict) -> None:

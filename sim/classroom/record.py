@@ -35,6 +35,10 @@ class Act:
     targets: tuple[str, ...]  # actors the act is aimed at (who learns of a private act)
     exposed: bool  # a covert act the discovery roll exposed: public after all
     by: str  # "team", "white cell" (an event forced it) or "model"
+    #: the team's submitted action on this menu when it was not played: the model moved instead
+    #: because it was no longer possible once the turn's events had landed (by "model"), or an
+    #: event forced another move (by "white cell")
+    refused: str = ""
     contributions: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -93,10 +97,15 @@ def build_acts(
         else:
             targets = ()
         action = menu.actions[index]
-        if moves.get(decision.actor_id, {}).get(menu.name) == action:
+        submitted = moves.get(decision.actor_id, {}).get(menu.name)
+        refused = ""
+        if decision.refused[row]:
+            # The engine checked the team's move after the turn's events: no longer legal.
+            by, refused = "model", submitted or ""
+        elif decision.forced[row] and submitted == action:
             by = "team"
         elif decision.forced[row]:
-            by = "white cell"
+            by, refused = "white cell", submitted or ""
         else:
             by = "model"
         acts.append(
@@ -113,6 +122,7 @@ def build_acts(
                 targets=targets,
                 exposed=covert and bool(world.support_exposed[decision.actor_id][row]),
                 by=by,
+                refused=refused,
                 contributions={
                     f: float(c)
                     for f, c in zip(decision.factors, decision.contributions[row], strict=True)

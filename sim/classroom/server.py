@@ -5,6 +5,11 @@ reload the page when what it shows has changed, so phones need nothing but a bro
 token in a link is the only credential: a team's token opens its own page and submits for its
 own actor only, the facilitator's token opens the white cell. The board shows public state
 only and needs no token.
+
+A form is answered with a redirect back to its page (post/redirect/get). The message for the
+user (a flash) waits on the server under a one-time id that the redirect carries in its URL,
+so only that page load shows it: a reload by the page's poll, another tab with the same link,
+or a second submit cannot take it. A page stops polling once a form on it is submitted.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +37,8 @@ from sim.errors import WargameError
 
 TEMPLATES = Path(__file__).parent / "templates"
 log = logging.getLogger("wargame.classroom")
+#: flashes kept for redirects not yet followed; the oldest go first beyond this
+MAX_FLASHES = 256
 
 
 class _SecurityHeaders(BaseHTTPMiddleware):
@@ -54,14 +62,25 @@ def create_app(
 ) -> Starlette:
     """The web app of one game. `links` (team join links) are shown on the facilitator page."""
     templates = Jinja2Templates(directory=str(TEMPLATES))
-    flashes: dict[str, dict[str, Any]] = {}
+    #: one-time flash id -> (the token of the page it is for, the message)
+    flashes: dict[str, tuple[str, dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ helpers
+
+    def take_flash(request: Request, key: str) -> dict[str, Any] | None:
+        """The message the redirect to this page carries, once, and only for its own page."""
+        flash_id = request.query_params.get("flash", "")
+        kept = flashes.get(flash_id)
+        if kept is None or not key or not secrets.compare_digest(kept[0], key):
+            return None
+        del flashes[flash_id]
+        return kept[1]
 
     def render(
         request: Request, name: str, context: dict[str, Any], status: int = 200, key: str = ""
     ) -> Response:
-        context = {"poll_ms": int(poll_seconds * 1000), "flash": flashes.pop(key, None)} | context
+        flash = take_flash(request, key)
+        context = {"poll_ms": int(poll_seconds * 1000), "flash": flash} | context
         context.setdefault("poll_url", None)
         return templates.TemplateResponse(request, name, context, status_code=status)
 
@@ -74,8 +93,11 @@ def create_app(
         """JSON for scripts; for browsers a flash message and a redirect back to the page."""
         if _wants_json(request):
             return JSONResponse({"ok": ok, "message": message}, status_code=200 if ok else 409)
-        flashes[key] = {"ok": ok, "text": message}
-        return RedirectResponse(back, status_code=303)
+        flash_id = secrets.token_urlsafe(12)
+        flashes[flash_id] = (key, {"ok": ok, "text": message})
+        while len(flashes) > MAX_FLASHES:
+            del flashes[next(iter(flashes))]
+        return RedirectResponse(f"{back}?flash={flash_id}", status_code=303)
 
     def now() -> float:
         return session.clock()
@@ -138,7 +160,12 @@ def create_app(
             session.tick()
             context = views.team(session.game, actor, now())
             version = team_version(actor)
-        context |= {"token": token, "poll_url": f"/t/{token}/poll", "version": version}
+        context |= {
+            "token": token,
+            "poll_url": f"/t/{token}/poll",
+            "version": version,
+            "guard": True,  # a team choosing its move keeps its choice when the game moves on
+        }
         return render(request, "team.html", context, key=token)
 
     async def team_poll(request: Request) -> Response:

@@ -1,9 +1,13 @@
-"""A game bound to its file: commands are checked, saved in a transaction, then applied.
+"""A game bound to its file: commands are checked, applied, then saved in one transaction.
 
 The session is what the web server and the terminal talk to. It owns the lock (web requests
 arrive on several threads), the clock (injectable, so tests can move time), the join tokens,
-and the rule that the file and the game in memory never disagree: if saving fails, the game
-is rebuilt from the file.
+and the rule that the file and the game in memory never disagree. An accepted command is first
+applied to the game in memory, because a played turn's state is only known once the turn is
+played; then the log entry and, for a played turn, the state it produced are written in one
+transaction. A command that fails to apply is therefore never saved, and if saving fails the
+game in memory is rebuilt from the file, so that no command stays applied without being
+recorded. If even the file cannot be read back, the session refuses every further command.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +68,8 @@ class GameSession:
         self.team_tokens = team_tokens
         self.clock = clock
         self.lock = threading.RLock()
+        #: why no command is accepted any more (the file could not be read back), if so
+        self.broken: str | None = None
 
     # ------------------------------------------------------------------ opening
 
@@ -77,42 +84,66 @@ class GameSession:
         actors: Sequence[str] | None = None,
         clock: Clock = time.time,
     ) -> GameSession:
-        """Start a new game of `config` in the file `db` (":memory:" for none)."""
+        """Start a new game of `config` in the file `db` (":memory:" for none).
+
+        Everything is checked, the game built, before the file is written: a game that cannot
+        start leaves no file behind.
+        """
         scenario, path = load_game_config(config, overrides)
         classroom = classroom_for(scenario, actors)
         seed = scenario.experiment.seed if seed is None else seed
-        store = GameStore(db)
-        if store.holds_game():
-            raise GameFileError(f"{db} already holds a game")
+        if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+            raise WargameError(f"--seed: expected a whole number >= 0 (got {seed!r})")
+        seed = int(seed)
+        setup = Setup(scenario, classroom, seed, path, tuple(overrides))
+        try:
+            game = Game(setup)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise WargameError(f"cannot start the game: {exc}") from None
+        new_file = str(db) != ":memory:" and not Path(db).exists()
+        store = GameStore(db, create=True)
         facilitator = new_token()
         teams = [(t.actor, t.name, new_token()) for t in classroom.teams]
-        store.create(
-            {
-                "config": path,
-                "overrides": list(overrides),
-                "seed": seed,
-                "scenario": scenario.model_dump(mode="json", by_alias=True),
-                "classroom": classroom.model_dump(mode="json"),
-                "facilitator_token": facilitator,
-                "created": clock(),
-            },
-            teams,
-        )
-        setup = Setup(scenario, classroom, seed, path, tuple(overrides))
-        return cls(store, Game(setup), facilitator, {a: t for a, _, t in teams}, clock)
+        try:
+            store.create(
+                {
+                    "config": path,
+                    "overrides": list(overrides),
+                    "seed": seed,
+                    "scenario": scenario.model_dump(mode="json", by_alias=True),
+                    "classroom": classroom.model_dump(mode="json"),
+                    "facilitator_token": facilitator,
+                    "created": clock(),
+                },
+                teams,
+            )
+        except Exception as exc:
+            store.close()
+            if new_file:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+            if isinstance(exc, WargameError):
+                raise
+            raise GameFileError(f"could not write the game file {db}: {exc}") from None
+        return cls(store, game, facilitator, {a: t for a, _, t in teams}, clock)
 
     @classmethod
     def open(cls, db: str | Path, clock: Clock = time.time) -> GameSession:
         """Resume the game in `db` exactly where it was, by replaying its log."""
-        if str(db) != ":memory:" and not Path(db).is_file():
-            raise GameFileError(f"{db}: no such game file")
         store = GameStore(db)
-        setup = cls._setup(store)
-        game = replay(setup, store.entries(), store.states())
-        teams = store.teams()
-        return cls(
-            store, game, store.meta()["facilitator_token"], {a: t for a, _, t in teams}, clock
-        )
+        try:
+            setup = cls._setup(store)
+            game = replay(setup, store.entries(), store.states())
+            teams = store.teams()
+            facilitator = store.meta()["facilitator_token"]
+        except WargameError:
+            store.close()
+            raise
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            store.close()
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise GameFileError(f"{db}: damaged game file ({first})") from None
+        return cls(store, game, facilitator, {a: t for a, _, t in teams}, clock)
 
     @staticmethod
     def _setup(store: GameStore) -> Setup:
@@ -151,11 +182,21 @@ class GameSession:
             return self._commit(check(now))
 
     def _commit(self, entry: Entry) -> TurnRecord | None:
+        """Apply an accepted entry, then save it (with the state of a played turn) at once."""
+        if self.broken is not None:
+            raise WargameError(self.broken)
         try:
             record = self.game.apply(entry)
             self.store.append(entry, record.state if record else None)
         except Exception as exc:
-            self.game = self.rebuild()
+            try:
+                self.game = self.rebuild()
+            except Exception as reread:
+                self.broken = (
+                    f"the game file {self.store.path} could not be read back after a failed "
+                    f"save ({reread}); nothing more is accepted: restart to resume from the file"
+                )
+                raise WargameError(self.broken) from exc
             if isinstance(exc, WargameError):
                 raise
             raise WargameError(f"could not save the game to {self.store.path}: {exc}") from exc

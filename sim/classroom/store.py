@@ -49,23 +49,61 @@ class GameFileError(WargameError):
     """A game file that cannot be opened or does not hold a game."""
 
 
-class GameStore:
-    """A game's SQLite file. Thread-safe: the web server calls it from several threads."""
+TABLES = frozenset({"meta", "teams", "log", "turns"})
 
-    def __init__(self, path: str | Path) -> None:
+
+class GameStore:
+    """A game's SQLite file. Thread-safe: the web server calls it from several threads.
+
+    `create=True` makes the tables of a new game (in a new or empty file); otherwise the file
+    must already hold a game, and is not changed by being opened.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = False) -> None:
         self.path = str(path)
+        self._lock = threading.Lock()
+        memory = self.path == ":memory:"
+        if not create and not memory and not Path(self.path).is_file():
+            raise GameFileError(f"{self.path}: no such game file")
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise GameFileError(f"cannot open {self.path}: {exc}") from None
+        try:
+            self._check_tables(create)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise GameFileError(f"{path}: not a game file ({exc})") from None
-        self._lock = threading.Lock()
+            if create:
+                self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, GameFileError) as exc:
+            self._db.close()
+            if isinstance(exc, GameFileError):
+                raise
+            if create and "unable to open" in str(exc):
+                raise GameFileError(f"cannot create the game file {self.path}: {exc}") from None
+            raise GameFileError(f"{self.path}: not a readable game file ({exc})") from None
+
+    def _check_tables(self, create: bool) -> None:
+        """Never write into a database that is not a game's, nor read one as a game."""
+        rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        tables = {name for (name,) in rows}
+        if create and tables and not tables >= TABLES:
+            raise GameFileError(f"{self.path} holds another database, not a game")
+        if not create and not tables >= TABLES:
+            raise GameFileError(f"{self.path} does not hold a game")
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """Reads under the lock; a damaged file is a one-line `GameFileError`."""
+        with self._lock:
+            try:
+                yield self._db
+            except (sqlite3.DatabaseError, json.JSONDecodeError) as exc:
+                raise GameFileError(f"{self.path}: damaged game file ({exc})") from None
 
     # ------------------------------------------------------------------ writing
 
@@ -110,25 +148,32 @@ class GameStore:
         return seq
 
     def backup_to(self, path: str | Path) -> None:
-        """Copy the whole game to another file (a save under a new name)."""
-        with self._lock:
-            target = sqlite3.connect(str(path))
-            try:
-                self._db.backup(target)
-            finally:
-                target.close()
+        """Copy the whole game to a new file (a save under a new name)."""
+        target_path = Path(path)
+        if target_path.exists():
+            raise GameFileError(f"{path} already exists")
+        try:
+            with self._lock:
+                target = sqlite3.connect(str(path))
+                try:
+                    self._db.backup(target)
+                finally:
+                    target.close()
+        except (sqlite3.Error, OSError) as exc:
+            target_path.unlink(missing_ok=True)
+            raise GameFileError(f"cannot save the game to {path}: {exc}") from None
 
     # ------------------------------------------------------------------ reading
 
     def holds_game(self) -> bool:
-        with self._lock:
+        with self._reading():
             row = self._db.execute("SELECT 1 FROM meta WHERE key = 'format'").fetchone()
         return row is not None
 
     def meta(self) -> dict[str, Any]:
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT key, value FROM meta").fetchall()
-        meta = {key: json.loads(value) for key, value in rows}
+            meta = {key: json.loads(value) for key, value in rows}
         if "format" not in meta:
             raise GameFileError(f"{self.path} does not hold a game")
         if meta["format"] != FORMAT:
@@ -137,21 +182,21 @@ class GameStore:
 
     def teams(self) -> list[tuple[str, str, str]]:
         """(actor, name, token) of each team, in the order the scenario lists them."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 "SELECT actor, name, token FROM teams ORDER BY position"
             ).fetchall()
         return [(a, n, t) for a, n, t in rows]
 
     def entries(self) -> list[Entry]:
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 "SELECT turn, kind, payload, at FROM log ORDER BY seq"
             ).fetchall()
-        return [Entry(kind, turn, json.loads(payload), at) for turn, kind, payload, at in rows]
+            return [Entry(kind, turn, json.loads(payload), at) for turn, kind, payload, at in rows]
 
     def states(self) -> dict[int, dict[str, Any]]:
         """The stored state after each played turn."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT turn, state FROM turns").fetchall()
-        return {turn: json.loads(state) for turn, state in rows}
+            return {turn: json.loads(state) for turn, state in rows}

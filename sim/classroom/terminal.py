@@ -15,6 +15,7 @@ import click
 from sim.classroom import charts, debrief, views
 from sim.classroom.game import Phase, Rejected
 from sim.classroom.session import GameSession
+from sim.classroom.store import GameFileError
 
 RULE = "-" * 72
 HELP = (
@@ -156,7 +157,11 @@ class TerminalGame:
         if not path:
             self.echo("! Say where: save FILE")
             return
-        self.session.store.backup_to(path)
+        try:
+            self.session.store.backup_to(path)
+        except GameFileError as exc:
+            self.echo(f"! {exc}")
+            return
         self.echo(f"Saved to {path}. Resume with: wargame play {self.config} --load {path}")
 
     # ------------------------------------------------------------------ showing
@@ -172,6 +177,8 @@ class TerminalGame:
         self.echo(f"Support for Iran the world can see: {support}.")
 
     def show_private(self, view: dict) -> None:
+        for line in view["refused"]:
+            self.echo(f"! {line}")
         self.echo("Only your team sees this:")
         for line in view["status"]:
             self.echo(f"  {line}")
@@ -242,6 +249,8 @@ class TerminalGame:
             for act in turn["acts"]:
                 secret = " [covert]" if act.covert else " [private]" if act.private else ""
                 self.echo(f"  {act.label}: {act.action}{secret} ({act.by})")
+            for line in turn["refused"]:
+                self.echo(f"  ! {line}")
             for incident in turn["incidents"]:
                 self.echo(f"  ! {incident}")
             if turn["ended"]:

@@ -12,9 +12,16 @@ from typing import Any
 
 from sim.classroom.advisor import advise
 from sim.classroom.game import Game, menu_title
-from sim.classroom.record import Act, hormuz_label
+from sim.classroom.record import Act, TurnRecord, hormuz_label
 
-INTELLIGENCE_LEVEL = 4
+#: the rung of the support ladder that shares intelligence with its target
+INTELLIGENCE_RUNG = "intelligence_sharing"
+
+
+def intelligence_level(game: Game) -> int:
+    """The support rung named `intelligence_sharing` in the scenario's ladder (-1 if none)."""
+    ladder = game.setup.scenario.ladders.support
+    return ladder.index(INTELLIGENCE_RUNG) if INTELLIGENCE_RUNG in ladder else -1
 
 
 def _ladder(game: Game) -> list[dict[str, Any]]:
@@ -77,7 +84,9 @@ def public_state(game: Game) -> dict[str, Any]:
     }
 
 
-def _act_line(act: Act, game: Game) -> dict[str, Any]:
+def _act_line(act: Act, game: Game, viewer: str | None = None) -> dict[str, Any]:
+    """An act as a page shows it. A team's refused move is its own secret: only the team and the
+    facilitator learn what it had submitted."""
     rung = f"support {act.level}: {_rung(game, act.level)}" if act.level >= 0 else ""
     return {
         "actor": act.actor,
@@ -90,8 +99,38 @@ def _act_line(act: Act, game: Game) -> dict[str, Any]:
         "private": act.private,
         "exposed": act.exposed,
         "by": act.by,
+        "refused": act.refused if viewer in ("facilitator", act.actor) else "",
         "team": game.seats[act.actor].name if act.actor in game.seats else None,
     }
+
+
+def refusal(game: Game, act: Act, record: TurnRecord, reader: str = "team") -> str:
+    """Why a team's submitted move was not played, for the team ("your move ...") or for the
+    facilitator and the debrief (reader "white cell")."""
+    seat = game.seats[act.actor]
+    own = "your" if reader == "team" else f"team {seat.name}'s"
+    if act.by == "white cell":
+        return (
+            f"Turn {record.turn}: an event forced {act.action} ({seat.label}, "
+            f"{menu_title(act.menu)}) in place of {own} move {act.refused}."
+        )
+    why = game.needs(act.actor, act.menu, act.refused)
+    return (
+        f"Turn {record.turn}: {own} move {act.refused} was no longer possible once the turn's "
+        f"events had landed ({why}), so the model moved for {seat.label}: {act.action}."
+    )
+
+
+def refusals(game: Game, actor: str | None = None, reader: str = "team") -> list[str]:
+    """Sentences for every team move of the last played turn that was not played."""
+    if not game.turns:
+        return []
+    record = game.turns[-1]
+    return [
+        refusal(game, act, record, reader)
+        for act in record.acts
+        if act.refused and (actor is None or act.actor == actor)
+    ]
 
 
 def feed(game: Game, viewer: str | None = None) -> list[dict[str, Any]]:
@@ -116,7 +155,7 @@ def feed(game: Game, viewer: str | None = None) -> list[dict[str, Any]]:
                     for p in record.injects
                     if p["public"] or everything
                 ],
-                "acts": [_act_line(a, game) for a in acts],
+                "acts": [_act_line(a, game, viewer) for a in acts],
                 "incidents": record.incidents,
                 "exposed": [game.model.actors[p].label for p in record.discovered],
                 "ended": record.ended,
@@ -138,14 +177,15 @@ def board(game: Game, now: float) -> dict[str, Any]:
 
 def _private_acts(game: Game, actor: str) -> dict[str, list[dict[str, Any]]]:
     own, received, intelligence = [], [], []
+    intelligence_rung = intelligence_level(game)
     for record in game.turns:
         for act in record.acts:
-            line = _act_line(act, game) | {"turn": act.turn}
+            line = _act_line(act, game, actor) | {"turn": act.turn}
             if act.actor == actor:
                 if act.private:
                     own.append(line)
             elif actor in act.targets:
-                if act.level == INTELLIGENCE_LEVEL:
+                if intelligence_rung >= 0 and act.level == intelligence_rung:
                     intelligence.append(line)
                 elif act.private:
                     received.append(line)
@@ -254,6 +294,7 @@ def team(game: Game, actor: str, now: float) -> dict[str, Any]:
         "status": _private_status(game, actor),
         "menus": menus(game, actor),
         "submitted": dict(game.pending.get(actor, {})),
+        "refused": refusals(game, actor),
         "advisor": advice(game, actor) if game.classroom.advisor and not game.ended else [],
     }
 
@@ -305,6 +346,7 @@ def facilitator(game: Game, now: float) -> dict[str, Any]:
         "scheduled": list(game.scheduled),
         "events": [e.model_dump() for e in game.classroom.events],
         "feed": feed(game, "facilitator"),
+        "refused": refusals(game, reader="white cell"),
         "deadline_minutes": game.classroom.deadline_minutes,
         "advisor": game.classroom.advisor,
     }

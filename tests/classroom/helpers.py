@@ -78,6 +78,23 @@ def serve(session: GameSession, **options: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def post_form(url: str, data: dict[str, str]) -> tuple[int, str]:
+    """POST a form as a browser does (no JSON) without following the redirect: the status and
+    the Location it points to."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode())
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.headers.get("Location", "")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Location", "")
+
+
 def call(url: str, data: dict[str, str] | None = None, *, as_json: bool = True) -> tuple[int, Any]:
     """GET (or POST `data` as a form); returns the status and the JSON or text body."""
     body = urllib.parse.urlencode(data).encode() if data is not None else None
