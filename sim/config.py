@@ -555,7 +555,7 @@ def _user_path(loc: tuple) -> tuple:
     )
 
 
-def _describe(error: dict, tree: dict, path: tuple) -> str:
+def _describe(error: dict, path: tuple) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         model = _model_at(path[:-1])
@@ -597,7 +597,10 @@ def _pick(errors: list[dict]) -> dict:
     return errors[0]
 
 
-def _located(path: tuple, message: str, positions: dict[tuple, Position], shown: str):
+def located_error(
+    path: tuple, message: str, positions: dict[tuple, Position], shown: str
+) -> ConfigError:
+    """A ConfigError naming the file and line where the value at `path` was written."""
     source = None
     for cut in range(len(path), -1, -1):
         if path[:cut] in positions:
@@ -608,6 +611,15 @@ def _located(path: tuple, message: str, positions: dict[tuple, Position], shown:
     return ConfigError(file, field, message, line)
 
 
+def validation_error(
+    exc: ValidationError, positions: dict[tuple, Position], shown: str, prefix: tuple = ()
+) -> ConfigError:
+    """The one-line error for a pydantic failure on the part of a scenario found at `prefix`."""
+    error = _pick(exc.errors())
+    path = (*prefix, *_user_path(error["loc"]))
+    return located_error(path, _describe(error, path), positions, shown)
+
+
 def validate_tree(tree: dict, positions: dict[tuple, Position], shown: str) -> Scenario:
     """Validate field types and ranges, then cross-references (factors, actions, actors)."""
     from sim.consistency import InconsistentScenario, check_scenario
@@ -615,13 +627,11 @@ def validate_tree(tree: dict, positions: dict[tuple, Position], shown: str) -> S
     try:
         scenario = Scenario.model_validate(tree)
     except ValidationError as exc:
-        error = _pick(exc.errors())
-        path = _user_path(error["loc"])
-        raise _located(path, _describe(error, tree, path), positions, shown) from None
+        raise validation_error(exc, positions, shown) from None
     try:
         check_scenario(scenario)
     except InconsistentScenario as exc:
-        raise _located(exc.path, exc.expected, positions, shown) from None
+        raise located_error(exc.path, exc.expected, positions, shown) from None
     if scenario.classroom is not None:
         from sim.classroom.config import check_classroom
 

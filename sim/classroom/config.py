@@ -122,7 +122,7 @@ def check_classroom(scenario: Scenario, positions: dict[tuple, Position], shown:
     and each event is a valid inject (`sim.config.Inject`, then `sim.consistency`'s checks)."""
     from pydantic import ValidationError
 
-    from sim.config import _describe, _located, _pick, _user_path
+    from sim.config import located_error, validation_error
     from sim.consistency import InconsistentScenario, _known_effects, forced_move_problem
 
     classroom = scenario.classroom
@@ -130,7 +130,7 @@ def check_classroom(scenario: Scenario, positions: dict[tuple, Position], shown:
     actors = list(scenario.actors)
 
     def fail(path: tuple, message: str):
-        return _located(("classroom", *path), message, positions, shown)
+        return located_error(("classroom", *path), message, positions, shown)
 
     for index, team in enumerate(classroom.teams):
         if team.actor not in scenario.actors:
@@ -143,9 +143,7 @@ def check_classroom(scenario: Scenario, positions: dict[tuple, Position], shown:
         try:
             event.inject(turn=1)
         except ValidationError as exc:
-            error = _pick(exc.errors())
-            path = ("classroom", *where, *_user_path(error["loc"]))
-            raise _located(path, _describe(error, {}, path), positions, shown) from None
+            raise validation_error(exc, positions, shown, ("classroom", *where)) from None
         try:
             _known_effects(event.effects, (*where, "effects"))
         except InconsistentScenario as exc:
