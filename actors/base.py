@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, ClassVar
 import mesa
 import numpy as np
 
-from sim.config import ActorConfig
-from sim.decision import ActionMenu, contributions, logit_choice, utilities
-from sim.distributions import draw
-from sim.streams import ReplicationStreams
+from sim.engine.decision import ActionMenu, contributions, logit_choice, utilities
+from sim.engine.streams import ReplicationStreams
+from sim.scenario.config import ActorConfig
+from sim.scenario.distributions import draw
 
 if TYPE_CHECKING:
-    from sim.world import WorldState
+    from sim.engine.world import WorldState
 
 
 @dataclass

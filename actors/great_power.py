@@ -7,8 +7,8 @@ from typing import ClassVar
 import numpy as np
 
 from actors.base import CrisisActor
-from sim.decision import ActionMenu
-from sim.world import WorldState
+from sim.engine.decision import ActionMenu
+from sim.engine.world import WorldState
 
 
 class GreatPower(CrisisActor):

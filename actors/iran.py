@@ -12,7 +12,7 @@ from typing import ClassVar
 import numpy as np
 
 from actors.base import CrisisActor, stack
-from sim.world import WorldState
+from sim.engine.world import WorldState
 
 
 class Iran(CrisisActor):

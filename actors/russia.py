@@ -8,7 +8,7 @@ import numpy as np
 
 from actors.base import stack
 from actors.great_power import GreatPower
-from sim.world import WorldState
+from sim.engine.world import WorldState
 
 
 class Russia(GreatPower):

@@ -30,9 +30,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.batch import run_batch  # noqa: E402
-from sim.config import load_scenario  # noqa: E402
-from sim.model import CrisisModel  # noqa: E402
+from sim.batch.runner import run_batch  # noqa: E402
+from sim.engine.model import CrisisModel  # noqa: E402
+from sim.scenario.config import load_scenario  # noqa: E402
 
 SEED = 20250613
 FINAL_STATE = ["escalation", "oil_price", "iran_stability", "china_imports_kbd", "active"]

@@ -8,8 +8,8 @@ import sys
 import click
 import numpy as np
 
-from sim.config import load_scenario
-from sim.errors import WargameError
+from sim.scenario.config import load_scenario
+from sim.scenario.errors import WargameError
 
 OVERRIDE_HELP = "Override a scenario value, e.g. --set context.sanctions_intensity=0.9"
 
@@ -35,8 +35,8 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print only the outcome record as JSON.")
 def run(config: str, seed: int | None, replication: int, overrides: tuple[str, ...], as_json: bool):
     """Play one replication of CONFIG and tell its story turn by turn."""
-    from sim.model import CrisisModel
-    from sim.narrative import narrate
+    from sim.engine.model import CrisisModel
+    from sim.engine.narrative import narrate
 
     scenario = load_scenario(config, overrides)
     seed = scenario.experiment.seed if seed is None else seed
@@ -91,8 +91,8 @@ def batch(
 
     Rerunning the same command resumes an interrupted batch without redoing finished runs.
     """
-    from sim.batch import run_batch
-    from sim.runfolder import SUMMARY_MD
+    from sim.batch.runfolder import SUMMARY_MD
+    from sim.batch.runner import run_batch
 
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
@@ -120,7 +120,7 @@ def batch(
 @click.argument("folder", type=click.Path())
 def summary(folder: str) -> None:
     """Print the summary of a finished batch folder again."""
-    from sim.results import Results
+    from sim.analysis.results import Results
 
     click.echo(Results.load(folder).summary_markdown())
 
@@ -130,7 +130,7 @@ def summary(folder: str) -> None:
 @click.argument("folder_b", type=click.Path())
 def compare(folder_a: str, folder_b: str) -> None:
     """Compare two batch folders: B minus A, paired by replication when the seeds agree."""
-    from sim.results import Results
+    from sim.analysis.results import Results
 
     a, b = Results.load(folder_a), Results.load(folder_b)
     click.echo(a.compare_markdown(b))
@@ -143,8 +143,8 @@ def compare(folder_a: str, folder_b: str) -> None:
 )
 def sensitivity(folder: str, outcomes: tuple[str, ...]) -> None:
     """Global sensitivity (Sobol or Morris) of a batch run with a sobol or morris sample."""
-    from sim import sensitivity as analysis
-    from sim.results import Results
+    from sim.analysis import sensitivity as analysis
+    from sim.analysis.results import Results
 
     results = Results.load(folder)
     indices = analysis.analyse(results, outcomes, seed=int(results.manifest.get("master_seed", 0)))
@@ -155,7 +155,7 @@ def sensitivity(folder: str, outcomes: tuple[str, ...]) -> None:
 
 def _register_commands() -> None:
     from sim.classroom.commands import COMMANDS as CLASSROOM_COMMANDS
-    from sim.report_commands import COMMANDS as REPORT_COMMANDS
+    from sim.output.commands import COMMANDS as REPORT_COMMANDS
 
     for command in [*REPORT_COMMANDS, *CLASSROOM_COMMANDS]:
         cli.add_command(command)

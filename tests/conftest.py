@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.config import CONFIG_ROOT, Scenario, load_scenario
-from sim.model import CrisisModel
+from sim.engine.model import CrisisModel
+from sim.scenario.config import CONFIG_ROOT, Scenario, load_scenario
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASELINE = CONFIG_ROOT / "baseline.yaml"

@@ -7,12 +7,12 @@ import pytest
 from scipy import stats
 
 from actors import Decision
-from sim.adjudication import _end_conditions, apply_effects, phase_effects
-from sim.config import load_scenario
-from sim.decision import PHASES
-from sim.effects import EFFECT_INDEX, EFFECTS, LEVEL_EFFECTS
-from sim.model import CrisisModel
-from sim.world import EndState, Hormuz
+from sim.engine.adjudication import _end_conditions, apply_effects, phase_effects
+from sim.engine.decision import PHASES
+from sim.engine.effects import EFFECT_INDEX, EFFECTS, LEVEL_EFFECTS
+from sim.engine.model import CrisisModel
+from sim.engine.world import EndState, Hormuz
+from sim.scenario.config import load_scenario
 
 
 def effect_matrix(size: int, **amounts) -> np.ndarray:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import batch as batch_module
-from sim.batch import BatchIncomplete, BatchInterrupted, run_batch
-from sim.errors import WargameError
-from sim.results import Results
-from sim.runfolder import ResultsFolderError
+from sim.analysis.results import Results
+from sim.batch import runner as batch_module
+from sim.batch.runfolder import ResultsFolderError
+from sim.batch.runner import BatchIncomplete, BatchInterrupted, run_batch
+from sim.scenario.errors import WargameError
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = str(ROOT / "configs" / "baseline.yaml")
@@ -367,7 +367,7 @@ def test_damaged_decision_table_is_computed_again(tmp_path, reference):
 
 
 def test_two_batches_never_write_one_folder(tmp_path):
-    from sim.runfolder import exclusive
+    from sim.batch.runfolder import exclusive
 
     (tmp_path / "b").mkdir()
     with exclusive(tmp_path / "b"), pytest.raises(ResultsFolderError, match="another batch"):

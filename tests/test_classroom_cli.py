@@ -14,7 +14,7 @@ from classroom.helpers import CONFIG, REPO, new_session
 
 from sim.classroom import session as session_module
 from sim.classroom.session import GameSession
-from sim.errors import WargameError
+from sim.scenario.errors import WargameError
 
 WARGAME = str(Path(sys.executable).with_name("wargame"))
 

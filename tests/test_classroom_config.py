@@ -9,8 +9,8 @@ from classroom.helpers import CONFIG
 
 from sim.classroom.config import ClassroomConfig, classroom_for, load_game_config
 from sim.cli import main
-from sim.config import load_scenario
-from sim.errors import ConfigError
+from sim.scenario.config import load_scenario
+from sim.scenario.errors import ConfigError
 
 
 def scenario_file(tmp_path, block: str) -> str:
@@ -136,7 +136,7 @@ def test_references_to_actors_actions_and_effects_are_checked(tmp_path, block, f
     ],
 )
 def test_an_event_and_a_scenarios_inject_obey_the_same_rules(tmp_path, what):
-    """Events are checked by the schema and checks of `sim.config.Inject`, not a copy of them."""
+    """Events are checked by the schema and checks of `sim.scenario.config.Inject`, not a copy."""
     event = what.replace("{", "{name: x, ", 1)
     inject = what.replace("{", "{turn: 1, ", 1)
     errors = {}

@@ -11,8 +11,8 @@ import pytest
 from classroom.helpers import new_session
 
 from sim.classroom import charts, debrief
-from sim.model import CrisisModel
-from sim.world import Hormuz
+from sim.engine.model import CrisisModel
+from sim.engine.world import Hormuz
 
 
 @pytest.fixture(scope="module")

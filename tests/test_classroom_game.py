@@ -16,9 +16,9 @@ from sim.classroom import debrief, export, views
 from sim.classroom.advisor import advise
 from sim.classroom.game import Rejected
 from sim.classroom.session import GameSession, ReplayError
-from sim.config import Inject
-from sim.errors import WargameError
-from sim.model import CrisisModel
+from sim.engine.model import CrisisModel
+from sim.scenario.config import Inject
+from sim.scenario.errors import WargameError
 
 CHINA_COVERT = {"main": "covert_economic_lifeline", "oil_purchases": "maintain_purchases"}
 

@@ -14,8 +14,8 @@ from outcome_fields import REQUIRED_OUTCOME_FIELDS
 
 from actors import ACTOR_CLASSES
 from sim.cli import main
-from sim.config import CONFIG_ROOT
-from sim.model import CrisisModel
+from sim.engine.model import CrisisModel
+from sim.scenario.config import CONFIG_ROOT
 
 REPO_ROOT = CONFIG_ROOT.parent
 WARGAME = str(Path(sys.executable).with_name("wargame"))

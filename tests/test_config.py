@@ -11,10 +11,10 @@ import pytest
 
 from actors import ACTOR_CLASSES
 from sim.cli import main
-from sim.config import CONFIG_ROOT, load_scenario
-from sim.distributions import Uniform
-from sim.errors import ConfigError
-from sim.model import CrisisModel
+from sim.engine.model import CrisisModel
+from sim.scenario.config import CONFIG_ROOT, load_scenario
+from sim.scenario.distributions import Uniform
+from sim.scenario.errors import ConfigError
 
 BASELINE = CONFIG_ROOT / "baseline.yaml"
 SHIPPED = sorted(CONFIG_ROOT.glob("*.yaml"))

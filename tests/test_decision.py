@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from actors import ACTOR_CLASSES
-from sim.decision import (
+from sim.engine.decision import (
     PHASES,
     ActionMenu,
     Condition,
@@ -16,8 +16,8 @@ from sim.decision import (
     logit_choice,
     utilities,
 )
-from sim.model import CrisisModel
-from sim.world import CONDITION_VARIABLES
+from sim.engine.model import CrisisModel
+from sim.engine.world import CONDITION_VARIABLES
 
 KNOWN = set(CONDITION_VARIABLES)
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.distributions import Beta, Choice, Normal, Triangular, Uniform, draw, param_mean
-from sim.model import CrisisModel
-from sim.streams import ReplicationStreams
+from sim.engine.model import CrisisModel
+from sim.engine.streams import ReplicationStreams
+from sim.scenario.distributions import Beta, Choice, Normal, Triangular, Uniform, draw, param_mean
 
 N = 40_000
 
@@ -63,7 +63,7 @@ def test_streams_are_the_same_in_a_fresh_interpreter():
     """No per-process salt (such as Python's string hashing) may enter a stream."""
     code = (
         "import json, numpy as np\n"
-        "from sim.streams import ReplicationStreams\n"
+        "from sim.engine.streams import ReplicationStreams\n"
         "s = ReplicationStreams(99, np.array([0, 5, 77]))\n"
         "print(json.dumps(s.uniform('choice:china:oil_purchases', 4).tolist()))\n"
     )

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from outcome_fields import REQUIRED_OUTCOME_FIELDS
 
-import sim.model
+import sim.engine.model
 from actors import CrisisActor
-from sim.config import CONFIG_ROOT, load_scenario
-from sim.model import CrisisModel
+from sim.engine.model import CrisisModel
+from sim.scenario.config import CONFIG_ROOT, load_scenario
 
 BASELINE = CONFIG_ROOT / "baseline.yaml"
 
@@ -88,7 +88,7 @@ def test_inject_effects_and_context_land_at_their_turn(write_yaml, monkeypatch):
         "    context: {us_regime_change_intent: 0.93, sanctions_intensity: 0.97}\n"
     )
     seen: list[dict] = []
-    adjudicate = sim.model.adjudicate
+    adjudicate = sim.engine.model.adjudicate
 
     def spy(world, *args, **kwargs):
         seen.append(
@@ -102,7 +102,7 @@ def test_inject_effects_and_context_land_at_their_turn(write_yaml, monkeypatch):
         )
         return adjudicate(world, *args, **kwargs)
 
-    monkeypatch.setattr(sim.model, "adjudicate", spy)
+    monkeypatch.setattr(sim.engine.model, "adjudicate", spy)
     model = CrisisModel(load_scenario(write_yaml(text)), 40, rng=6)
     model.step()
     model.step()
@@ -276,7 +276,7 @@ def test_help_requests_and_gulf_stances_come_from_the_decisions(played):
 
 def test_a_players_move_made_illegal_by_the_turns_events_is_refused(scenario):
     """A submitted move is checked when the turn is played, after the turn's injects."""
-    from sim.config import Inject
+    from sim.scenario.config import Inject
 
     crisis = scenario("baseline", "initial.escalation=3")
     model = CrisisModel(crisis, rng=5, record_decisions=True)

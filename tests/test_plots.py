@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from sim import plots
-from sim.batch import run_batch
+from sim.analysis.results import Results
+from sim.batch.runner import run_batch
 from sim.cli import main
-from sim.config import CONFIG_ROOT
-from sim.errors import WargameError
-from sim.results import Results
+from sim.output import plots
+from sim.scenario.config import CONFIG_ROOT
+from sim.scenario.errors import WargameError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SUPPORT_RUNGS = [

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from sim import plots
-from sim.batch import run_batch
+from sim.analysis.results import Results
+from sim.batch.runner import run_batch
 from sim.cli import main
-from sim.config import CONFIG_ROOT
-from sim.report import QUESTION, build_report
-from sim.results import Results
+from sim.output import plots
+from sim.output.report import QUESTION, build_report
+from sim.scenario.config import CONFIG_ROOT
 
 
 class Resources(HTMLParser):

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sim import sensitivity
-from sim.batch import run_batch
-from sim.errors import WargameError
-from sim.results import Results
+from sim.analysis import sensitivity
+from sim.analysis.results import Results
+from sim.batch.runner import run_batch
+from sim.scenario.errors import WargameError
 
 ROOT = Path(__file__).resolve().parent.parent
 WARGAME = str(Path(sys.executable).with_name("wargame"))
@@ -79,7 +79,7 @@ def test_sensitivity_needs_a_sensitivity_design(tmp_path):
 
 
 def test_large_sampled_design_is_plotted_pooled(tmp_path):
-    from sim import plots
+    from sim.output import plots
 
     results = sampled_run(tmp_path, "sobol", points=4, runs=40)  # 16 points
     specs, notes = plots.figure_specs(results)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from sim.stats import (
+from sim.analysis.stats import (
     DEFAULT_TARGETS,
     categorical_summary,
     compare,

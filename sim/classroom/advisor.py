@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actors import CrisisActor
-from sim.world import WorldState
+from sim.engine.world import WorldState
 
 TOP_FACTORS = 4
 

@@ -15,11 +15,11 @@ from actors import ACTOR_CLASSES
 from sim.classroom.config import ClassroomConfig
 from sim.classroom.game import menu_title
 from sim.classroom.record import hormuz_label
-from sim.config import Scenario
-from sim.consistency import available_actions
-from sim.decision import PHASES
-from sim.distributions import Param, param_mean, param_support
-from sim.errors import WargameError
+from sim.engine.decision import PHASES
+from sim.scenario.config import Scenario
+from sim.scenario.consistency import available_actions
+from sim.scenario.distributions import Param, param_mean, param_support
+from sim.scenario.errors import WargameError
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from sim.errors import WargameError
+from sim.scenario.errors import WargameError
 
 OVERRIDE_HELP = "Override a scenario value, e.g. --set classroom.deadline_minutes=5"
 #: a master seed: NumPy seeds from whole numbers >= 0 only
@@ -22,7 +22,7 @@ def _actors(value: str | None) -> list[str] | None:
 
 
 def _same_config(config: str, stored: str) -> bool:
-    from sim.config import resolve_path
+    from sim.scenario.config import resolve_path
 
     return str(resolve_path(config).resolve()) == stored
 

@@ -4,9 +4,10 @@ It is validated as strictly as the rest of a scenario, because an instructor sho
 the evening before class, not in front of thirty students. The schema lives here (and is the
 type of `Scenario.classroom`); the checks that need the rest of the scenario (do the actors and
 actions exist? is each event a valid inject?) are `check_classroom`, which
-`sim.config.validate_tree` calls after the scenario's own checks. This module imports nothing
-from `sim.config` at import time, because `sim.config` imports it: that is also why `Event`
-cannot inherit from `sim.config.Inject`, and has the schema of an inject checked instead.
+`sim.scenario.config.validate_tree` calls after the scenario's own checks. This module imports
+nothing from `sim.scenario.config` at import time, because `sim.scenario.config` imports it: that
+is also why `Event` cannot inherit from `sim.scenario.config.Inject`, and has the schema of an
+inject checked instead.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
-    from sim.config import Inject, Position, Scenario
+    from sim.scenario.config import Inject, Position, Scenario
 
 #: what happens to a team that has not submitted when the deadline passes
 LatePolicy = Literal["model_moves", "wait"]
@@ -36,7 +37,7 @@ class Team(_Strict):
     name: str = Field(min_length=1, max_length=60)
 
 
-#: the fields an event shares with a scenario's inject, `sim.config.Inject` (all but the turn)
+#: the fields an event shares with a scenario's inject, `sim.scenario.config.Inject` (not the turn)
 INJECT_FIELDS = ("note", "actor", "action", "effects", "context")
 
 
@@ -44,8 +45,9 @@ class Event(_Strict):
     """A named inject the facilitator can fire; it lands at the start of the next turn played.
 
     What it does is an inject's: force a move (`actor`, `action`), apply `effects`, set
-    `context` values. `check_classroom` validates those fields with `sim.config.Inject`'s own
-    schema and checks, so an event and a scenario's inject obey the same rules.
+    `context` values. `check_classroom` validates those fields with
+    `sim.scenario.config.Inject`'s own schema and checks, so an event and a scenario's inject obey
+    the same rules.
     """
 
     name: Identifier
@@ -59,7 +61,7 @@ class Event(_Strict):
 
     def inject(self, turn: int) -> Inject:
         """The event as the engine's inject, landing at the start of `turn`."""
-        from sim.config import Inject
+        from sim.scenario.config import Inject
 
         return Inject(turn=turn, **self.model_dump(include=set(INJECT_FIELDS)))
 
@@ -111,7 +113,7 @@ def load_game_config(
     Returns the scenario and the path it was loaded from (absolute, for the game file).
     Errors are the project's one-line `ConfigError`: file, field, line and what was expected.
     """
-    from sim.config import load_scenario, resolve_path
+    from sim.scenario.config import load_scenario, resolve_path
 
     scenario = load_scenario(path, overrides)  # checks the classroom block too
     return scenario, str(resolve_path(path).resolve())
@@ -119,11 +121,12 @@ def load_game_config(
 
 def check_classroom(scenario: Scenario, positions: dict[tuple, Position], shown: str) -> None:
     """Cross-references a schema cannot express: teams and events name real actors and actions,
-    and each event is a valid inject (`sim.config.Inject`, then `sim.consistency`'s checks)."""
+    and each event is a valid inject (`sim.scenario.config.Inject`, then the checks of
+    `sim.scenario.consistency`)."""
     from pydantic import ValidationError
 
-    from sim.config import located_error, validation_error
-    from sim.consistency import InconsistentScenario, _known_effects, forced_move_problem
+    from sim.scenario.config import located_error, validation_error
+    from sim.scenario.consistency import InconsistentScenario, _known_effects, forced_move_problem
 
     classroom = scenario.classroom
     assert classroom is not None
@@ -159,7 +162,7 @@ def classroom_for(scenario: Scenario, actors: typing.Sequence[str] | None) -> Cl
     `actors` (from `--as`) overrides which actors teams play; the block's team names and
     settings are kept where they apply. A scenario without a block plays with the defaults.
     """
-    from sim.errors import ConfigError
+    from sim.scenario.errors import ConfigError
 
     block = scenario.classroom
     if actors is None:

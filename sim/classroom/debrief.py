@@ -20,9 +20,9 @@ from sim.classroom import charts
 from sim.classroom.game import Game, menu_title
 from sim.classroom.record import hormuz_label
 from sim.classroom.views import refusal
-from sim.model import CrisisModel
-from sim.outcomes import END_STATE_LABELS
-from sim.streams import stream_id
+from sim.engine.model import CrisisModel
+from sim.engine.outcomes import END_STATE_LABELS
+from sim.engine.streams import stream_id
 
 END_PHRASES = {
     "settlement": "ended in a negotiated settlement",

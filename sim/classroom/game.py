@@ -24,9 +24,9 @@ from typing import Any
 from sim.classroom.advisor import top_choices
 from sim.classroom.config import INJECT_FIELDS, ClassroomConfig
 from sim.classroom.record import TurnRecord, build_acts, digest, end_label
-from sim.config import ContextName, Inject, Scenario
-from sim.errors import WargameError
-from sim.model import CrisisModel
+from sim.engine.model import CrisisModel
+from sim.scenario.config import ContextName, Inject, Scenario
+from sim.scenario.errors import WargameError
 
 CONTEXT_NAMES: tuple[str, ...] = typing.get_args(ContextName)
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.effects import EFFECT_INDEX
-from sim.model import CrisisModel
-from sim.world import EndState, Hormuz, WorldState
+from sim.engine.effects import EFFECT_INDEX
+from sim.engine.model import CrisisModel
+from sim.engine.world import EndState, Hormuz, WorldState
 
 _PRIVATE_REQUEST = EFFECT_INDEX["help_request_private"]
 

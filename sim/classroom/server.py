@@ -33,7 +33,7 @@ from starlette.templating import Jinja2Templates
 
 from sim.classroom import charts, debrief, export, views
 from sim.classroom.session import GameSession
-from sim.errors import WargameError
+from sim.scenario.errors import WargameError
 
 TEMPLATES = Path(__file__).parent / "templates"
 log = logging.getLogger("wargame.classroom")

@@ -23,8 +23,8 @@ from typing import Any
 from sim.classroom.config import ClassroomConfig, classroom_for, load_game_config
 from sim.classroom.game import Entry, Game, Setup, TurnRecord
 from sim.classroom.store import GameFileError, GameStore
-from sim.config import Scenario
-from sim.errors import WargameError
+from sim.scenario.config import Scenario
+from sim.scenario.errors import WargameError
 
 Clock = Callable[[], float]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.classroom.game import Entry
-from sim.errors import WargameError
+from sim.scenario.errors import WargameError
 
 FORMAT = 1
 

@@ -25,10 +25,7 @@ import pandas as pd
 import yaml
 
 from sim import __version__
-from sim.config import Scenario
-from sim.errors import WargameError
-from sim.experiment import Plan, make_plan
-from sim.runfolder import (
+from sim.batch.runfolder import (
     CONFIG,
     DECISIONS,
     OUTCOMES,
@@ -45,6 +42,9 @@ from sim.runfolder import (
     write_chunk,
     write_manifest,
 )
+from sim.scenario.config import Scenario
+from sim.scenario.errors import WargameError
+from sim.scenario.experiment import Plan, make_plan
 
 Engine = Literal["local", "dask"]
 MAX_ATTEMPTS = 3
@@ -75,7 +75,7 @@ class ChunkTask:
 
 def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
     """Run the replications of one chunk and return its outcome, trajectory and decision tables."""
-    from sim.model import CrisisModel
+    from sim.engine.model import CrisisModel
 
     chunk = task.chunk
     model = CrisisModel(
@@ -219,7 +219,7 @@ def _execute_processes(pending, workers, folder, finished, failed) -> None:
     # which fork would copy in an undefined state. The fork server imports the engine once.
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.batch", "sim.model"])
+        context.set_forkserver_preload(["sim.batch.runner", "sim.engine.model"])
     else:
         context = multiprocessing.get_context("spawn")
     while pending:
@@ -364,7 +364,7 @@ def _run_locked(
 ) -> BatchReport:
     from tqdm import tqdm
 
-    from sim.summary import write_summary
+    from sim.analysis.summary import write_summary
 
     experiment = plan.experiment
     chunk_size = chunk_size or experiment.chunk_size

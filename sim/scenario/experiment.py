@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.config import (
+from sim.scenario.config import (
     ConfigError,
     Experiment,
     Scenario,

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import ActionSpec, CovertRules
-from sim.effects import EFFECT_INDEX, EFFECTS
-from sim.world import CONDITION_VARIABLES
+from sim.engine.effects import EFFECT_INDEX, EFFECTS
+from sim.engine.world import CONDITION_VARIABLES
+from sim.scenario.config import ActionSpec, CovertRules
 
 PHASES = ("diplomatic", "economic", "covert", "military")
 

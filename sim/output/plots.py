@@ -2,7 +2,7 @@
 
 Copy into a notebook::
 
-    from sim.results import Results
+    from sim.analysis.results import Results
 
     base = Results.load("runs/baseline")
     base.plot_key_probabilities()          # can Iran rely on Russia and China? (Wilson intervals)
@@ -14,7 +14,7 @@ Copy into a notebook::
     base.save_plots()                      # every figure, PNG and SVG, into runs/baseline/plots
     print(base.report())                   # a self-contained runs/baseline/report.html
 
-Every function takes a `sim.results.Results` and returns a `matplotlib.figure.Figure` drawn
+Every function takes a `sim.analysis.results.Results` and returns a `matplotlib.figure.Figure` drawn
 with the non-interactive Agg canvas, without pyplot, so it works headless and leaves no global
 state behind. Each figure is titled with the question it answers and names the scenario and
 the number of replications; sweeps and scenario lists get one row or panel per point, with a
@@ -41,14 +41,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from sim import stats
-from sim.errors import WargameError
-from sim.runfolder import CONFIG, DECISIONS, TRAJECTORIES, atomic_write_bytes
+from sim.analysis import stats
+from sim.batch.runfolder import CONFIG, DECISIONS, TRAJECTORIES, atomic_write_bytes
+from sim.scenario.errors import WargameError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from sim.results import Results
+    from sim.analysis.results import Results
 
 __all__ = [
     "OKABE_ITO",

@@ -12,11 +12,11 @@ import numpy as np
 from scipy import special
 
 from actors.base import Decision
-from sim.config import Scenario
-from sim.decision import PHASES
-from sim.effects import EFFECT_INDEX, EFFECTS, LEVEL_EFFECTS
-from sim.streams import ReplicationStreams
-from sim.world import EndState, Hormuz, WorldState
+from sim.engine.decision import PHASES
+from sim.engine.effects import EFFECT_INDEX, EFFECTS, LEVEL_EFFECTS
+from sim.engine.streams import ReplicationStreams
+from sim.engine.world import EndState, Hormuz, WorldState
+from sim.scenario.config import Scenario
 
 _LEVEL = np.array([name in LEVEL_EFFECTS for name in EFFECTS])
 

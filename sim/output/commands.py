@@ -31,8 +31,8 @@ def plot(folder: str, out: str | None, formats: tuple[str, ...], dpi: int) -> No
     the factors behind each great power's choices; sweeps and scenario lists get one row or
     panel per point.
     """
-    from sim.plots import save_all
-    from sim.results import Results
+    from sim.analysis.results import Results
+    from sim.output.plots import save_all
 
     results = Results.load(folder)
     target = Path(out) if out else Path(folder) / "plots"
@@ -52,8 +52,8 @@ def report(folder: str, out: str | None) -> None:
     The question, the scenario, the summary table with intervals, every figure, the
     convergence note and the manifest, in one file that opens offline.
     """
-    from sim.report import write_report
-    from sim.results import Results
+    from sim.analysis.results import Results
+    from sim.output.report import write_report
 
     path = write_report(Results.load(folder), out)
     click.echo(str(path))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model import CrisisModel
-from sim.world import EndState, Hormuz
+from sim.engine.model import CrisisModel
+from sim.engine.world import EndState, Hormuz
 
 TOP_FACTORS = 3
 

@@ -16,12 +16,12 @@ import pandas as pd
 from scipy.special import ndtri
 
 from actors import ACTOR_CLASSES, CrisisActor, Decision
-from sim.adjudication import TurnReport, adjudicate, apply_effects
-from sim.config import Inject, Scenario, load_scenario
-from sim.effects import EFFECT_INDEX, EFFECTS
-from sim.outcomes import OutcomeTracker
-from sim.streams import ReplicationStreams
-from sim.world import WorldState, replicate_row, replicate_world
+from sim.engine.adjudication import TurnReport, adjudicate, apply_effects
+from sim.engine.effects import EFFECT_INDEX, EFFECTS
+from sim.engine.outcomes import OutcomeTracker
+from sim.engine.streams import ReplicationStreams
+from sim.engine.world import WorldState, replicate_row, replicate_world
+from sim.scenario.config import Inject, Scenario, load_scenario
 
 TRAJECTORY_FIELDS = (
     "escalation",

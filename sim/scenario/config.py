@@ -23,10 +23,10 @@ from pydantic import (
 )
 
 from sim.classroom.config import ClassroomConfig
-from sim.distributions import Param, param_support
-from sim.errors import ConfigError
+from sim.scenario.distributions import Param, param_support
+from sim.scenario.errors import ConfigError
 
-CONFIG_ROOT = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_ROOT = Path(__file__).resolve().parents[2] / "configs"
 
 # ----------------------------------------------------------------------------- value checks
 
@@ -622,7 +622,7 @@ def validation_error(
 
 def validate_tree(tree: dict, positions: dict[tuple, Position], shown: str) -> Scenario:
     """Validate field types and ranges, then cross-references (factors, actions, actors)."""
-    from sim.consistency import InconsistentScenario, check_scenario
+    from sim.scenario.consistency import InconsistentScenario, check_scenario
 
     try:
         scenario = Scenario.model_validate(tree)

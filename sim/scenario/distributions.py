@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special, stats
 
-from sim.streams import ReplicationStreams
+from sim.engine.streams import ReplicationStreams
 
 
 class _Distribution(BaseModel):

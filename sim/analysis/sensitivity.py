@@ -16,10 +16,10 @@ import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
-from sim import stats
-from sim.errors import WargameError
-from sim.results import Results
-from sim.runfolder import CONFIG, atomic_write_text
+from sim.analysis import stats
+from sim.analysis.results import Results
+from sim.batch.runfolder import CONFIG, atomic_write_text
+from sim.scenario.errors import WargameError
 
 DEFAULT_OUTCOMES = (
     "war",

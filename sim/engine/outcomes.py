@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.adjudication import iran_exports_kbd
-from sim.world import EndState, Hormuz, WorldState
+from sim.engine.adjudication import iran_exports_kbd
+from sim.engine.world import EndState, Hormuz, WorldState
 
 END_STATE_LABELS = [state.label for state in EndState]
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim.errors import WargameError
+from sim.scenario.errors import WargameError
 
 MANIFEST = "manifest.json"
 OUTCOMES = "outcomes.parquet"
@@ -186,7 +186,7 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
 
 def git_commit() -> str | None:
     """The commit of the code that produced a run, when it runs from a git checkout."""
-    source = Path(__file__).resolve().parent.parent
+    source = Path(__file__).resolve().parents[2]
     if not (source / ".git").exists():
         return None
     try:

@@ -17,12 +17,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim import __version__, plots
-from sim.errors import WargameError
-from sim.runfolder import atomic_write_text
+from sim import __version__
+from sim.batch.runfolder import atomic_write_text
+from sim.output import plots
+from sim.scenario.errors import WargameError
 
 if TYPE_CHECKING:
-    from sim.results import Results
+    from sim.analysis.results import Results
 
 QUESTION = (
     "If the Iran–US conflict escalates, what do Russia, China and the Gulf states do, "
@@ -222,7 +223,7 @@ def _comparisons(
 
 def _headline_single(results: Results, info: plots.RunInfo) -> str:
     """A few sentences with the numbers that answer the question, each with its interval."""
-    from sim import stats
+    from sim.analysis import stats
 
     frame = results.outcomes
     items: list[str] = []

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sim.config import Scenario
-from sim.decision import Condition, covert_twins
-from sim.effects import EFFECTS
-from sim.world import CONDITION_VARIABLES
+from sim.engine.decision import Condition, covert_twins
+from sim.engine.effects import EFFECTS
+from sim.engine.world import CONDITION_VARIABLES
+from sim.scenario.config import Scenario
 
 
 class InconsistentScenario(Exception):

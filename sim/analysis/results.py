@@ -1,11 +1,11 @@
 """A finished batch as a Python object, for notebooks: outcomes, summaries, comparisons.
 
->>> from sim.results import Results
+>>> from sim.analysis.results import Results
 >>> base = Results.load("runs/baseline")
 >>> base.outcomes.groupby("war").russia_max_support.mean()
 >>> base.summary()["outcomes"]["war"]          # {"p": ..., "ci": [...], "n": ...}
 >>> base.compare(Results.load("runs/ukraine_ceasefire"))
->>> base.plot_support_ladder()                 # figures: see sim.plots for every method
+>>> base.plot_support_ladder()                 # figures: see sim.output.plots for every method
 """
 
 from __future__ import annotations
@@ -17,8 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim import stats
-from sim.runfolder import (
+from sim.analysis import stats
+from sim.analysis.summary import (
+    comparison_markdown,
+    outcome_fields,
+    point_table,
+    summarize_run,
+    summary_markdown,
+)
+from sim.batch.runfolder import (
     DECISIONS,
     OUTCOMES,
     SUMMARY_JSON,
@@ -26,13 +33,6 @@ from sim.runfolder import (
     ResultsFolderError,
     read_manifest,
     read_table,
-)
-from sim.summary import (
-    comparison_markdown,
-    outcome_fields,
-    point_table,
-    summarize_run,
-    summary_markdown,
 )
 
 if TYPE_CHECKING:
@@ -197,59 +197,59 @@ class Results:
         return "\n".join(lines).rstrip() + "\n"
 
     # ------------------------------------------------------------------ figures
-    # Thin wrappers around sim.plots: each returns a matplotlib Figure (Agg canvas, no pyplot).
+    # Thin wrappers around sim.output.plots: each returns a matplotlib Figure (Agg, no pyplot).
 
     def plot_outcome(self, field: str) -> Figure:
         """Histogram (bars for booleans, categories and ladders) of one outcome field."""
-        from sim import plots
+        from sim.output import plots
 
         return plots.outcome_figure(self, field)
 
     def plot_support_ladder(self) -> Figure:
         """Russia's and China's highest support level side by side on the 0-7 ladder."""
-        from sim import plots
+        from sim.output import plots
 
         return plots.support_ladder_figure(self)
 
     def plot_end_states(self) -> Figure:
         """How (settlement, ceasefire, regime collapse, horizon) and when the crisis ends."""
-        from sim import plots
+        from sim.output import plots
 
         return plots.end_states_figure(self)
 
     def plot_fan(self, variable: str = "escalation", active_only: bool = False) -> Figure:
         """Median and 50/90 % bands of a trajectory variable (escalation, oil_price, ...)."""
-        from sim import plots
+        from sim.output import plots
 
         return plots.fan_figure(self, variable, active_only=active_only)
 
     def plot_first_events(self) -> Figure:
         """Cumulative incidence of the first war turn, covert support and Hormuz closure."""
-        from sim import plots
+        from sim.output import plots
 
         return plots.first_events_figure(self)
 
     def plot_factors(self, actor: str = "russia", menu: str = "main") -> Figure:
         """Which factors pushed a great power towards or away from each rung it chose."""
-        from sim import plots
+        from sim.output import plots
 
         return plots.factors_figure(self, actor, menu)
 
     def plot_key_probabilities(self) -> Figure:
         """Headline probabilities (war, support rungs, intervention, ...) with intervals."""
-        from sim import plots
+        from sim.output import plots
 
         return plots.key_probabilities_figure(self)
 
     def plot_compare(self, other: Results) -> Figure:
         """Other minus this run for every outcome, with the intervals of `compare`."""
-        from sim import plots
+        from sim.output import plots
 
         return plots.comparison_figure(self, other)
 
     def figures(self) -> dict[str, Figure]:
         """Every figure of the run by file name (as `wargame plot` writes them)."""
-        from sim import plots
+        from sim.output import plots
 
         specs, _ = plots.figure_specs(self)
         return {spec.name: spec.draw() for spec in specs}
@@ -261,13 +261,13 @@ class Results:
         dpi: int = 150,
     ) -> list[Path]:
         """Write every figure into `folder` (default: the run's plots/); returns the files."""
-        from sim import plots
+        from sim.output import plots
 
         paths, _ = plots.save_all(self, folder, formats, dpi)
         return paths
 
     def report(self, path: str | Path | None = None) -> Path:
         """Write the self-contained HTML report (default: the run's report.html)."""
-        from sim.report import write_report
+        from sim.output.report import write_report
 
         return write_report(self, path)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim import stats
-from sim.runfolder import SUMMARY_JSON, SUMMARY_MD, atomic_write_text
+from sim.analysis import stats
+from sim.batch.runfolder import SUMMARY_JSON, SUMMARY_MD, atomic_write_text
 
 #: outcome columns that are bookkeeping, not outcomes
 NON_OUTCOMES = (*stats.GROUPING_COLUMNS, "end_turn")

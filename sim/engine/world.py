@@ -12,9 +12,9 @@ from enum import IntEnum
 
 import numpy as np
 
-from sim.config import Scenario
-from sim.distributions import draw
-from sim.streams import ReplicationStreams
+from sim.engine.streams import ReplicationStreams
+from sim.scenario.config import Scenario
+from sim.scenario.distributions import draw
 
 
 class EndState(IntEnum):

@@ -1,0 +1,1 @@
+"""Analysis stage: statistics, summaries, sensitivity indices and Results (numbers only)."""

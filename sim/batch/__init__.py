@@ -1,0 +1,1 @@
+"""Batch stage: seeded replications in chunks, worker pools and Dask, and the run folder."""

@@ -1,0 +1,1 @@
+"""Output stage: figures, the HTML report and the commands that write them."""
