@@ -48,7 +48,7 @@ class China(GreatPower):
                 / 2.0,
                 "energy_security": scarcity * bargain * strait,
                 "brics_sco_credibility": self.credibility_stake(world),
-                "regime_change_fear": world.regime_threat(),
+                "regime_change_fear": self.regime_change_prospect(world),
                 "alignment_against_us": world.us_pressure(),
                 "escalation_risk": self.escalation_risk(world),
             },

@@ -39,6 +39,18 @@ class GreatPower(CrisisActor):
         )
         return np.minimum(1.0, world.escalation_share() / 2.0 + plea)
 
+    def regime_change_prospect(self, world: WorldState) -> np.ndarray:
+        """How likely a pro-Western Iran looks: the regime's erosion or Washington's declared aim.
+
+        The powers fear the prospect of regime change, which Washington's stated intent signals
+        before any strike lands; reading only the damage done (`regime_threat`) made a higher
+        intent lower their help, because the war it brings raises their escalation risk first.
+        """
+        weight = self.model.crisis.dynamics.support.declared_intent_weight
+        declared = np.minimum(1.0, weight * world.context["us_regime_change_intent"]) ** 2
+        # Two roads to a new regime, from within or pushed from without: either may succeed.
+        return 1.0 - (1.0 - world.regime_threat()) * (1.0 - declared)
+
     def escalation_risk(self, world: WorldState) -> np.ndarray:
         """Risk of being drawn into war with the US: the crisis level, US forces and warnings."""
         return (

@@ -30,7 +30,7 @@ class Russia(GreatPower):
                 "ukraine_commitment": world.context["russia_ukraine_commitment"],
                 "gulf_ties": np.ones(world.size),
                 "brics_sco_credibility": self.credibility_stake(world),
-                "regime_change_fear": world.regime_threat(),
+                "regime_change_fear": self.regime_change_prospect(world),
                 "alignment_against_us": world.us_pressure(),
                 "escalation_risk": self.escalation_risk(world),
                 "oil_revenue": np.maximum(0.0, world.oil_price / base - 1.0),

@@ -109,6 +109,9 @@ class SupportDynamics(Strict):
     #: for a public one
     private_request_weight: Probability
     discovered_sanctions: float = Field(ge=0)
+    #: how much of Washington's declared regime-change intent Moscow and Beijing read as the
+    #: prospect of regime change (0: only the damage done counts)
+    declared_intent_weight: float = Field(ge=0)
 
 
 class ImportDynamics(Strict):
