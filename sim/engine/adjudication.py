@@ -13,12 +13,10 @@ from scipy import special
 
 from actors.base import Decision
 from sim.engine.decision import PHASES
-from sim.engine.effects import EFFECT_INDEX, EFFECTS, LEVEL_EFFECTS
+from sim.engine.effects import EFFECT_INDEX, EFFECTS
 from sim.engine.streams import ReplicationStreams
 from sim.engine.world import EndState, Hormuz, WorldState
 from sim.scenario.config import Scenario
-
-_LEVEL = np.array([name in LEVEL_EFFECTS for name in EFFECTS])
 
 
 @dataclass
@@ -31,18 +29,22 @@ class TurnReport:
 
 
 def phase_effects(decisions: list[Decision], size: int) -> list[np.ndarray]:
-    """[R, E] effects of all moves in each phase: added up, or the highest for level effects."""
+    """[R, E] effects of all moves in each phase: added up, or the highest for level effects.
+
+    Each menu's effects are gathered once per phase from a table that keeps only the columns
+    its actions in that phase touch, instead of masking whole [R, E] copies: the totals are
+    the same numbers, added in the same order (a skipped term would only have added 0.0).
+    """
     totals = [np.zeros((size, len(EFFECTS))) for _ in PHASES]
     for decision in decisions:
-        rows = decision.menu.effects[decision.chosen]
-        phases = decision.menu.phases[decision.chosen]
-        for phase, total in enumerate(totals):
-            in_phase = phases == phase
-            if not in_phase.any():
-                continue
-            moved = np.where(in_phase[:, None], rows, 0.0)
-            total[:, ~_LEVEL] += moved[:, ~_LEVEL]
-            total[:, _LEVEL] = np.maximum(total[:, _LEVEL], moved[:, _LEVEL])
+        for table in decision.menu.phase_tables:
+            total = totals[table.phase]
+            if table.added.size:
+                total[:, table.added] += table.add_amounts[decision.chosen]
+            if table.levelled.size:
+                total[:, table.levelled] = np.maximum(
+                    total[:, table.levelled], table.level_amounts[decision.chosen]
+                )
     return totals
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import operator
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from sim.engine.effects import EFFECT_INDEX, EFFECTS
+from sim.engine.effects import EFFECT_INDEX, EFFECTS, LEVEL_EFFECTS
 from sim.engine.world import CONDITION_VARIABLES
 from sim.scenario.config import ActionSpec, CovertRules
 
@@ -64,6 +65,24 @@ def covert_twins(specs: dict[str, ActionSpec], rules: CovertRules | None) -> dic
         for name, spec in specs.items()
         if spec.level is not None and spec.level in rules.levels
     }
+
+
+_LEVEL = np.array([name in LEVEL_EFFECTS for name in EFFECTS])
+
+
+@dataclass(frozen=True)
+class PhaseTable:
+    """The effects a menu's actions have in one phase, for the columns any of them touch.
+
+    Rows are the menu's actions (zero for actions of other phases), so gathering the chosen
+    rows gives each replication's effects in this phase without masking a full [R, E] matrix.
+    """
+
+    phase: int
+    added: np.ndarray  # effect columns that add up
+    add_amounts: np.ndarray  # [A, len(added)]
+    levelled: np.ndarray  # effect columns that set a level (the highest wins)
+    level_amounts: np.ndarray  # [A, len(levelled)]
 
 
 @dataclass
@@ -120,6 +139,21 @@ class ActionMenu:
 
     def index(self, action: str) -> int:
         return self.actions.index(action)
+
+    @cached_property
+    def phase_tables(self) -> tuple[PhaseTable, ...]:
+        """One table per phase in which some action of the menu has an effect."""
+        tables = []
+        for phase in range(len(PHASES)):
+            in_phase = np.where((self.phases == phase)[:, None], self.effects, 0.0)
+            touched = (in_phase != 0).any(axis=0)
+            added = np.flatnonzero(touched & ~_LEVEL)
+            levelled = np.flatnonzero(touched & _LEVEL)
+            if added.size or levelled.size:
+                tables.append(
+                    PhaseTable(phase, added, in_phase[:, added], levelled, in_phase[:, levelled])
+                )
+        return tuple(tables)
 
     def feasible(self, world, actor_id: str) -> np.ndarray:
         """[R, A] mask of actions whose preconditions hold in each replication."""
