@@ -1,8 +1,9 @@
 """The engine's hot paths as first written: plain, obviously right, and slow.
 
 The engine computes the same things faster (gathering only the effect columns a menu touches,
-...). Tests run both on the same inputs and require the very same bits, so an optimisation can
-never change an outcome unnoticed. Keep these as they are: they are the specification.
+playing only the replications still live). Tests run both on the same inputs and require the
+very same bits, so an optimisation can never change an outcome unnoticed. Keep these as they
+are: they are the specification.
 """
 
 from __future__ import annotations
@@ -29,3 +30,10 @@ def phase_effects(decisions, size: int) -> list[np.ndarray]:
             total[:, ~_LEVEL] += moved[:, ~_LEVEL]
             total[:, _LEVEL] = np.maximum(total[:, _LEVEL], moved[:, _LEVEL])
     return totals
+
+
+def run_every_row(model):
+    """Play a batch to its end turn by turn, every replication every turn, ended ones frozen."""
+    while model.running:
+        model.step()
+    return model

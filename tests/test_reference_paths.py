@@ -15,6 +15,7 @@ import reference_engine
 from actors import Decision
 from sim.engine import adjudication
 from sim.engine.model import CrisisModel
+from sim.engine.world import WorldState
 
 SCENARIOS = ["baseline", "regime_change", "twelve_day_war", "max_pressure"]
 
@@ -60,4 +61,52 @@ def test_a_batch_gives_the_reference_records_bit_for_bit(scenario, monkeypatch, 
         patch.setattr(adjudication, "phase_effects", reference_engine.phase_effects)
         slow = _records(scenario, name)
     for a, b in zip(fast, slow, strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def _everything(model: CrisisModel) -> list[pd.DataFrame]:
+    """Every record a finished batch offers, as frames to compare exactly."""
+    world = model.world
+    state = pd.DataFrame({name: getattr(world, name) for name in WorldState.STATE_ARRAYS})
+    for mapping in WorldState.STATE_MAPS:
+        for key, values in getattr(world, mapping).items():
+            state[f"{mapping}.{key}"] = values
+    reports = pd.DataFrame(
+        {
+            f"{turn}.{kind}.{key}": values
+            for turn, report in enumerate(model.reports, start=1)
+            for kind in ("incidents", "discovered")
+            for key, values in getattr(report, kind).items()
+        }
+        | {f"{turn}.ended": report.ended for turn, report in enumerate(model.reports, start=1)}
+    )
+    return [
+        model.outcome_frame(),
+        model.trajectory_frame(),
+        model.decision_pool.frame(),
+        model.datacollector.get_model_vars_dataframe(),
+        state,
+        reports,
+    ]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_setting_ended_runs_aside_changes_no_record(scenario, monkeypatch, name):
+    def batch() -> CrisisModel:
+        return CrisisModel(scenario(name), 1200, rng=20250613, pool_decisions=True)
+
+    sizes = []
+    step = CrisisModel.step
+
+    def counting_step(model):
+        sizes.append(model.world.size)
+        step(model)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(CrisisModel, "step", counting_step)
+        fast = batch().run()
+    assert min(sizes) < 1200 / 2  # the run did play fewer rows as replications ended
+    assert fast.world.size == 1200
+    slow = reference_engine.run_every_row(batch())
+    for a, b in zip(_everything(fast), _everything(slow), strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=True)

@@ -18,6 +18,7 @@ from scipy.special import ndtri
 from actors import ACTOR_CLASSES, CrisisActor, Decision
 from sim.engine.adjudication import TurnReport, adjudicate, apply_effects
 from sim.engine.effects import EFFECT_INDEX, EFFECTS
+from sim.engine.live_rows import LiveRows, put_rows
 from sim.engine.outcomes import OutcomeTracker
 from sim.engine.streams import ReplicationStreams
 from sim.engine.world import WorldState, replicate_row, replicate_world
@@ -33,6 +34,10 @@ TRAJECTORY_FIELDS = (
     "china_imports_kbd",
     "regime_pressure",
 )
+#: Ended replications are set aside once they are this share of the rows playing, and at
+#: least `SET_ASIDE_MIN` of them (setting aside costs a copy of the batch's state).
+SET_ASIDE_SHARE = 0.25
+SET_ASIDE_MIN = 32
 
 
 class CrisisModel(mesa.Model):
@@ -91,18 +96,19 @@ class CrisisModel(mesa.Model):
         self.live_injects: list[Inject] = []
         self.decision_log: list[tuple[int, list[Decision]]] = []
         self.reports: list[TurnReport] = []
+        self._live = LiveRows(len(self.replications))
         self.trajectory: list[dict[str, np.ndarray]] = [self._snapshot()]
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                "escalation": lambda m: float(m.world.escalation.mean()),
-                "oil_price": lambda m: float(m.world.oil_price.mean()),
-                "iran_stability": lambda m: float(m.world.iran_stability.mean()),
-                "china_imports_kbd": lambda m: float(m.world.china_imports_kbd.mean()),
+                "escalation": lambda m: float(m.trajectory[-1]["escalation"].mean()),
+                "oil_price": lambda m: float(m.trajectory[-1]["oil_price"].mean()),
+                "iran_stability": lambda m: float(m.trajectory[-1]["iran_stability"].mean()),
+                "china_imports_kbd": lambda m: float(m.trajectory[-1]["china_imports_kbd"].mean()),
                 **{
-                    f"{p}_support": (lambda m, p=p: float(m.world.support[p].mean()))
+                    f"{p}_support": (lambda m, p=p: float(m.trajectory[-1][f"{p}_support"].mean()))
                     for p in self.world.great_power_ids()
                 },
-                "active": lambda m: int(m.world.active.sum()),
+                "active": lambda m: int(m.trajectory[-1]["active"].sum()),
             }
         )
         self.datacollector.collect(self)
@@ -150,15 +156,23 @@ class CrisisModel(mesa.Model):
             self.decision_log.append((world.turn, decisions))
         if self.decision_pool is not None:
             self.decision_pool.add(world.turn, decisions, live)
-        self.reports.append(report)
+        self.reports.append(self._full_report(report, live))
         self.trajectory.append(self._snapshot())
         self.datacollector.collect(self)
         self.running = bool(world.active.any())
 
     def run(self) -> CrisisModel:
-        """Play every replication to its end (settlement, ceasefire, collapse or horizon)."""
-        while self.running:
-            self.step()
+        """Play every replication to its end (settlement, ceasefire, collapse or horizon).
+
+        Ended replications are set aside while the others play on (`sim.engine.live_rows`), so
+        a turn costs what its live replications cost; the full batch is back when the run stops.
+        """
+        try:
+            while self.running:
+                self._set_aside_ended()
+                self.step()
+        finally:
+            self._put_back()
         return self
 
     def add_inject(self, inject: Inject) -> None:
@@ -219,6 +233,34 @@ class CrisisModel(mesa.Model):
 
     # ------------------------------------------------------------------ ended replications
 
+    def _per_replication_objects(self) -> list:
+        return [self.world, self.outcomes, self.streams, *self.actors.values()]
+
+    def _set_aside_ended(self) -> None:
+        world = self.world
+        ended = world.size - int(world.active.sum())
+        if self.record_decisions or ended < max(SET_ASIDE_MIN, SET_ASIDE_SHARE * world.size):
+            return
+        self._live.keep(self._per_replication_objects(), world.active.copy())
+        world.size = len(self._live.rows)
+
+    def _put_back(self) -> None:
+        self._live.put_back(self._per_replication_objects())
+        self.world.size = self._live.size
+
+    def _full_report(self, report: TurnReport, live: np.ndarray) -> TurnReport:
+        """The turn's report over the full batch; replications that had ended did nothing."""
+
+        def full(mask: np.ndarray) -> np.ndarray:
+            mask = mask & live
+            return self._live.expand(mask, False) if self._live.cut else mask
+
+        return TurnReport(
+            incidents={k: full(v) for k, v in report.incidents.items()},
+            discovered={k: full(v) for k, v in report.discovered.items()},
+            ended=full(report.ended),
+        )
+
     def _freeze(self) -> dict:
         world = self.world
         frozen = {name: getattr(world, name).copy() for name in WorldState.STATE_ARRAYS}
@@ -249,6 +291,10 @@ class CrisisModel(mesa.Model):
             snapshot[f"{p}_support"] = world.support[p].copy()
             snapshot[f"{p}_covert"] = world.support_covert[p].copy()
         snapshot["active"] = world.active.copy()
+        if self._live.cut:  # the rows set aside stand where they ended
+            previous = self.trajectory[-1]
+            rows, size = self._live.rows, self._live.size
+            snapshot = {k: put_rows(previous[k], v, rows, size) for k, v in snapshot.items()}
         return snapshot
 
     def outcome_frame(self) -> pd.DataFrame:
