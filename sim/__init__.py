@@ -1,8 +1,13 @@
 """Iran crisis wargame: the simulation engine."""
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("iran-crisis-wargame")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    # Looked up on first use: reading package metadata costs start-up time every command pays.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("iran-crisis-wargame")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            return "0+unknown"
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

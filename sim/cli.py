@@ -1,4 +1,8 @@
-"""The `wargame` command line."""
+"""The `wargame` command line.
+
+Commands import what they need when they run, so `wargame --help` and `wargame check` start
+in a fraction of a second: nothing heavy (NumPy, SciPy, Mesa, pandas) is imported here.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,7 @@ import json
 import sys
 
 import click
-import numpy as np
 
-from sim.scenario.config import load_scenario
 from sim.scenario.errors import WargameError
 
 OVERRIDE_HELP = "Override a scenario value, e.g. --set context.sanctions_intensity=0.9"
@@ -16,6 +18,8 @@ OVERRIDE_HELP = "Override a scenario value, e.g. --set context.sanctions_intensi
 
 def plain(value):
     """Turn NumPy scalars into JSON-friendly Python values."""
+    import numpy as np
+
     if isinstance(value, np.generic):
         return value.item()
     return value
@@ -37,6 +41,7 @@ def run(config: str, seed: int | None, replication: int, overrides: tuple[str, .
     """Play one replication of CONFIG and tell its story turn by turn."""
     from sim.engine.model import CrisisModel
     from sim.engine.narrative import narrate
+    from sim.scenario.config import load_scenario
 
     scenario = load_scenario(config, overrides)
     seed = scenario.experiment.seed if seed is None else seed
@@ -59,6 +64,8 @@ def run(config: str, seed: int | None, replication: int, overrides: tuple[str, .
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
 def check(config: str, overrides: tuple[str, ...]) -> None:
     """Validate a scenario file (and everything it extends)."""
+    from sim.scenario.config import load_scenario
+
     scenario = load_scenario(config, overrides)
     actors = ", ".join(scenario.actors)
     click.echo(f"{config}: ok - scenario '{scenario.name}', {scenario.horizon} turns, {actors}")

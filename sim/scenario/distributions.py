@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import special, stats
 
 from sim.engine.streams import ReplicationStreams
 
@@ -74,6 +73,8 @@ class Normal(_Distribution):
         )
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        from scipy import special  # imported when drawn: checking a file needs no SciPy
+
         values = self.mean_ + self.sd * special.ndtri(np.clip(u, 1e-12, 1 - 1e-12))
         low, high = self.support()
         return np.clip(values, low, high)
@@ -98,6 +99,8 @@ class Triangular(_Distribution):
         return self.low, self.high
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
         c = (self.mode - self.low) / (self.high - self.low)
         return stats.triang.ppf(u, c, loc=self.low, scale=self.high - self.low)
 
@@ -124,6 +127,8 @@ class Beta(_Distribution):
         return self.low, self.high
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        from scipy import special
+
         return self.low + (self.high - self.low) * special.betaincinv(self.a, self.b, u)
 
     def mean(self) -> float:
