@@ -16,6 +16,7 @@ from actors import Decision
 from sim.engine import adjudication
 from sim.engine.model import CrisisModel
 from sim.engine.world import WorldState
+from sim.scenario.distributions import Triangular
 
 SCENARIOS = ["baseline", "regime_change", "twelve_day_war", "max_pressure"]
 
@@ -110,3 +111,16 @@ def test_setting_ended_runs_aside_changes_no_record(scenario, monkeypatch, name)
     slow = reference_engine.run_every_row(batch())
     for a, b in zip(_everything(fast), _everything(slow), strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("low", "mode", "high"), [(0.0, 0.5, 1.0), (0.2, 0.2, 0.9), (-3.0, 7.5, 7.5), (1e3, 1.2e3, 4e3)]
+)
+def test_triangular_draws_are_scipys_quantiles(low, mode, high):
+    from scipy import stats
+
+    u = np.random.default_rng(5).uniform(size=20_000)
+    u[:3] = [0.0, np.nextafter(1.0, 0.0), (mode - low) / (high - low)]
+    ours = Triangular(dist="triangular", low=low, mode=mode, high=high).from_uniform(u)
+    c = (mode - low) / (high - low)
+    np.testing.assert_array_equal(ours, stats.triang.ppf(u, c, loc=low, scale=high - low))

@@ -24,7 +24,7 @@ from pandas.api.types import (
     is_object_dtype,
     is_string_dtype,
 )
-from scipy import stats as sps
+from scipy import special  # the functions scipy.stats calls, without its long import
 
 __all__ = [
     "DEFAULT_TARGETS",
@@ -67,7 +67,7 @@ def _check_confidence(confidence: float) -> None:
 
 def _z(confidence: float) -> float:
     """Two-sided standard-normal critical value for the given confidence level."""
-    return float(sps.norm.ppf(0.5 + confidence / 2.0))
+    return float(special.ndtri(0.5 + confidence / 2.0))
 
 
 def _to_builtin(value: Any) -> Any:
@@ -116,7 +116,7 @@ def _mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float]:
     sd = float(np.std(x, ddof=1))
     if sd == 0.0:
         return (mean, mean)
-    half = float(sps.t.ppf(0.5 + confidence / 2.0, n - 1)) * sd / math.sqrt(n)
+    half = float(special.stdtrit(n - 1, 0.5 + confidence / 2.0)) * sd / math.sqrt(n)
     return (mean - half, mean + half)
 
 
@@ -414,7 +414,7 @@ def independent_difference(
         lo = hi = difference
     else:
         dof = (va + vb) ** 2 / (va**2 / (len(xa) - 1) + vb**2 / (len(xb) - 1))
-        half = sps.t.ppf(0.5 + confidence / 2, dof) * se
+        half = special.stdtrit(dof, 0.5 + confidence / 2) * se
         lo, hi = difference - half, difference + half
     both_bool = field_kind(a[field]) == "proportion" and field_kind(b[field]) == "proportion"
     return _to_builtin(
