@@ -1,5 +1,9 @@
 """Iran crisis wargame: the simulation engine."""
 
+#: modules that register extra scenario validation with `sim.scenario.plugins` when imported:
+#: the engine's cross-references (factors, actions, effects) and the classroom block
+SCENARIO_PLUGINS = ("sim.scenario.consistency", "sim.classroom.config")
+
 
 def __getattr__(name: str) -> str:
     # Looked up on first use: reading package metadata costs start-up time every command pays.

@@ -15,7 +15,7 @@ import pytest
 from sim.analysis.results import Results
 from sim.batch.runner import run_batch
 from sim.cli import main
-from sim.output import plots
+from sim.output import gallery, plots
 from sim.output.report import QUESTION, build_report
 from sim.scenario.config import CONFIG_ROOT
 
@@ -130,7 +130,7 @@ def test_sweep_report_has_one_row_per_point(
     results = Results.load(tmp_path / "run")
     specs, notes = plots.figure_specs(results)
     # the tables are what differ for sweeps; two figures are enough to check the figures part
-    monkeypatch.setattr(plots, "figure_specs", lambda _: (specs[:2], notes))
+    monkeypatch.setattr(gallery, "figure_specs", lambda _: (specs[:2], notes))
     page = build_report(results, dpi=40)
     text = " ".join(parse(page).text)
     assert "parameter sweep" in text

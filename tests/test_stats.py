@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from sim.analysis.markdown import block_markdown as summary_markdown
 from sim.analysis.stats import (
     DEFAULT_TARGETS,
     categorical_summary,
@@ -20,7 +21,6 @@ from sim.analysis.stats import (
     paired_difference,
     proportion_summary,
     summarize,
-    summary_markdown,
     wilson_interval,
 )
 
@@ -629,13 +629,13 @@ def test_summary_markdown_contents(outcomes: pd.DataFrame) -> None:
     ]:
         assert name in md
     war = summary["outcomes"]["war"]
-    assert f"| war | {war['p'] * 100:.1f}% |" in md
+    assert f"| `war` | {war['p'] * 100:.1f} % |" in md
     lo, hi = war["ci"]
-    assert f"{lo * 100:.1f}%–{hi * 100:.1f}%" in md
+    assert f"{lo * 100:.1f}–{hi * 100:.1f} %" in md
     assert f"## Conditional on war (n = {summary['given']['war']['n']})" in md
     assert "## Convergence" in md
     assert summary["convergence"]["text"] in md
-    assert "q05–q95" in md
+    assert "5–95 %" in md
 
 
 def test_summary_markdown_percent_formatting() -> None:
@@ -647,9 +647,9 @@ def test_summary_markdown_percent_formatting() -> None:
         }
     )
     md = summary_markdown(summarize(df), "Tiny")
-    assert "| war | 33.3% |" in md
-    assert "| settlement | 66.7% |" in md
-    assert "| ceasefire | 33.3% |" in md
+    assert "| `war` | 33.3 % |" in md
+    assert "| settlement | 66.7 % |" in md
+    assert "| ceasefire | 33.3 % |" in md
 
 
 def test_summary_markdown_tables_are_well_formed(outcomes: pd.DataFrame) -> None:

@@ -5,7 +5,12 @@
 >>> base.outcomes.groupby("war").russia_max_support.mean()
 >>> base.summary()["outcomes"]["war"]          # {"p": ..., "ci": [...], "n": ...}
 >>> base.compare(Results.load("runs/ukraine_ceasefire"))
->>> base.plot_support_ladder()                 # figures: see sim.output.plots for every method
+>>> base.headline()["text"]                    # the answer to the question, in words
+>>> from sim.output import plots               # figures take a Results:
+>>> plots.support_ladder_figure(base)
+
+`Results` holds data only; figures and the report (`sim.output`) take it, never the reverse.
+A model run in memory becomes one with `Results.from_model(model)`.
 """
 
 from __future__ import annotations
@@ -16,16 +21,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import yaml
 
 from sim.analysis import stats
+from sim.analysis.labels import Labels
 from sim.analysis.summary import (
     comparison_markdown,
     outcome_fields,
     point_table,
     summarize_run,
     summary_markdown,
+    verdict,
 )
 from sim.batch.runfolder import (
+    CONFIG,
     DECISIONS,
     OUTCOMES,
     SUMMARY_JSON,
@@ -36,16 +45,51 @@ from sim.batch.runfolder import (
 )
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    from sim.engine.model import CrisisModel
+    from sim.scenario.config import Scenario
 
 
 class Results:
-    """The tables and metadata of one results folder."""
+    """The tables and metadata of one results folder (or of a model run in memory)."""
 
-    def __init__(self, path: Path, manifest: dict[str, Any], outcomes: pd.DataFrame) -> None:
+    def __init__(
+        self,
+        path: Path,
+        manifest: dict[str, Any],
+        outcomes: pd.DataFrame,
+        labels: Labels | None = None,
+    ) -> None:
         self.path = path
         self.manifest = manifest
         self.outcomes = outcomes
+        if labels is not None:
+            self.labels = labels
+
+    @classmethod
+    def from_model(cls, model: CrisisModel, name: str | None = None) -> Results:
+        """The results of a model run in memory (no folder): outcomes, trajectories, decisions.
+
+        >>> model = CrisisModel(load_scenario("configs/baseline.yaml"), 200, rng=1).run()
+        >>> Results.from_model(model)          # shows a summary table in a notebook
+        """
+        scenario = model.scenario
+        label = name or scenario.name
+
+        def tag(frame: pd.DataFrame) -> pd.DataFrame:
+            frame = frame.copy()
+            frame.insert(0, "scenario", label)
+            frame.insert(0, "point", 0)
+            return frame
+
+        manifest = {"name": label, "parameters": [], "design": "single", "status": "complete"}
+        results = cls(
+            Path("."), manifest, tag(model.outcome_frame()), Labels.from_scenario(scenario, label)
+        )
+        results.trajectories = tag(model.trajectory_frame())
+        pool = getattr(model, "decision_pool", None)
+        if pool is not None:
+            results.decisions = tag(pool.frame())
+        return results
 
     @classmethod
     def load(cls, path: str | Path) -> Results:
@@ -69,6 +113,54 @@ class Results:
         return cls(folder, manifest, outcomes)
 
     # ------------------------------------------------------------------ metadata
+
+    @cached_property
+    def scenario(self) -> Scenario:
+        """The run's validated scenario (the first point's, for a sweep or scenario list)."""
+        return self._scenarios()[0][1]
+
+    def _scenarios(self) -> list[tuple[str, Scenario]]:
+        """Each distinct scenario of the run, validated from the folder's config.yaml."""
+        from pydantic import ValidationError
+
+        from sim.scenario.config import Scenario
+
+        file = self.path / CONFIG
+        try:
+            resolved = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
+        except (OSError, yaml.YAMLError):
+            raise ResultsFolderError(
+                f"{file}: missing or unreadable resolved configuration"
+            ) from None
+        points = (resolved or {}).get("points") if isinstance(resolved, dict) else None
+        if not points:
+            raise ResultsFolderError(
+                f"{file}: points: expected the resolved scenario of each point"
+            )
+        trees: dict[str, dict] = {}
+        for point in points:
+            trees.setdefault(str(point.get("scenario")), point.get("config") or {})
+        try:
+            return [(label, Scenario.model_validate(tree)) for label, tree in trees.items()]
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"])
+            raise ResultsFolderError(f"{file}: {where}: {error['msg']}") from None
+
+    @cached_property
+    def labels(self) -> Labels:
+        """Ladder, actor and outcome words from the validated scenario of the run."""
+        scenarios = self._scenarios()
+        others = dict(scenarios) if len(scenarios) > 1 else {}
+        return Labels.from_scenario(scenarios[0][1], self.name, others)
+
+    @property
+    def has_trajectories(self) -> bool:
+        return "trajectories" in self.__dict__ or (self.path / TRAJECTORIES).is_file()
+
+    @property
+    def has_decisions(self) -> bool:
+        return "decisions" in self.__dict__ or (self.path / DECISIONS).is_file()
 
     @property
     def name(self) -> str:
@@ -94,8 +186,8 @@ class Results:
         What a large sampled design is plotted as: one panel per point would be unreadable.
         """
         outcomes = self.outcomes.assign(point=0, scenario=self.name)
-        pooled = Results(self.path, {**self.manifest, "parameters": []}, outcomes)
-        if (self.path / TRAJECTORIES).is_file():
+        pooled = Results(self.path, {**self.manifest, "parameters": []}, outcomes, self.labels)
+        if self.has_trajectories:
             # distinct replication ids per point, so no two runs are merged into one
             trajectories = self.trajectories
             runs = int(trajectories["replication"].max()) + 1 if len(trajectories) else 0
@@ -104,7 +196,7 @@ class Results:
                 point=0,
                 scenario=self.name,
             )
-        if (self.path / DECISIONS).is_file():
+        if self.has_decisions:
             group = ["turn", "actor", "menu", "action", "factor"]
             decisions = self.decisions.groupby(group, sort=True)[["count", "contribution_sum"]]
             pooled.decisions = decisions.sum().reset_index().assign(point=0, scenario=self.name)
@@ -137,10 +229,22 @@ class Results:
                 return saved
         points = point_table(self.outcomes, self.parameters)
         designed = self.manifest.get("design") != "sample"
-        return summarize_run(self.outcomes, self.parameters, points, designed)
+        summary = summarize_run(self.outcomes, self.parameters, points, designed)
+        return {"headline": verdict(self.outcomes, self.labels, self.parameters), **summary}
 
     def summary_markdown(self) -> str:
-        return summary_markdown(self.summary(), f"Outcomes: {self.name}")
+        return summary_markdown(self.summary(), f"Outcomes: {self.name}", self.labels)
+
+    def headline(self) -> dict[str, Any]:
+        """The answer to the question in words, with intervals (see `sim.analysis.headline`)."""
+        saved = self.summary().get("headline")
+        return saved or verdict(self.outcomes, self.labels, self.parameters)
+
+    def _repr_html_(self) -> str:
+        """A notebook shows the verdict and the summary table."""
+        from sim.analysis.notebook import results_html
+
+        return results_html(self)
 
     def paired_with(self, other: Results) -> bool:
         """Runs share random numbers (same master seed) and can be compared run by run."""
@@ -193,81 +297,8 @@ class Results:
             "differences": {row["field"]: row for row in table.to_dict("records")},
         }
         lines = [f"# {other.name} compared with {self.name}", "", f"Comparison: {how}.", ""]
-        lines += comparison_markdown([comparison])
+        lines += comparison_markdown([comparison], self.labels)
         return "\n".join(lines).rstrip() + "\n"
 
-    # ------------------------------------------------------------------ figures
-    # Thin wrappers around sim.output.plots: each returns a matplotlib Figure (Agg, no pyplot).
 
-    def plot_outcome(self, field: str) -> Figure:
-        """Histogram (bars for booleans, categories and ladders) of one outcome field."""
-        from sim.output import plots
-
-        return plots.outcome_figure(self, field)
-
-    def plot_support_ladder(self) -> Figure:
-        """Russia's and China's highest support level side by side on the 0-7 ladder."""
-        from sim.output import plots
-
-        return plots.support_ladder_figure(self)
-
-    def plot_end_states(self) -> Figure:
-        """How (settlement, ceasefire, regime collapse, horizon) and when the crisis ends."""
-        from sim.output import plots
-
-        return plots.end_states_figure(self)
-
-    def plot_fan(self, variable: str = "escalation", active_only: bool = False) -> Figure:
-        """Median and 50/90 % bands of a trajectory variable (escalation, oil_price, ...)."""
-        from sim.output import plots
-
-        return plots.fan_figure(self, variable, active_only=active_only)
-
-    def plot_first_events(self) -> Figure:
-        """Cumulative incidence of the first war turn, covert support and Hormuz closure."""
-        from sim.output import plots
-
-        return plots.first_events_figure(self)
-
-    def plot_factors(self, actor: str = "russia", menu: str = "main") -> Figure:
-        """Which factors pushed a great power towards or away from each rung it chose."""
-        from sim.output import plots
-
-        return plots.factors_figure(self, actor, menu)
-
-    def plot_key_probabilities(self) -> Figure:
-        """Headline probabilities (war, support rungs, intervention, ...) with intervals."""
-        from sim.output import plots
-
-        return plots.key_probabilities_figure(self)
-
-    def plot_compare(self, other: Results) -> Figure:
-        """Other minus this run for every outcome, with the intervals of `compare`."""
-        from sim.output import plots
-
-        return plots.comparison_figure(self, other)
-
-    def figures(self) -> dict[str, Figure]:
-        """Every figure of the run by file name (as `wargame plot` writes them)."""
-        from sim.output import plots
-
-        specs, _ = plots.figure_specs(self)
-        return {spec.name: spec.draw() for spec in specs}
-
-    def save_plots(
-        self,
-        folder: str | Path | None = None,
-        formats: tuple[str, ...] = ("png", "svg"),
-        dpi: int = 150,
-    ) -> list[Path]:
-        """Write every figure into `folder` (default: the run's plots/); returns the files."""
-        from sim.output import plots
-
-        paths, _ = plots.save_all(self, folder, formats, dpi)
-        return paths
-
-    def report(self, path: str | Path | None = None) -> Path:
-        """Write the self-contained HTML report (default: the run's report.html)."""
-        from sim.output.report import write_report
-
-        return write_report(self, path)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

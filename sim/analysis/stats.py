@@ -38,7 +38,6 @@ __all__ = [
     "paired_difference",
     "proportion_summary",
     "summarize",
-    "summary_markdown",
     "wilson_interval",
 ]
 
@@ -621,96 +620,3 @@ def _convergence_text(
             "results at this precision."
         )
     return " ".join(sentences)
-
-
-# --------------------------------------------------------------------------------------------
-# Markdown report
-# --------------------------------------------------------------------------------------------
-
-
-def _pct(p: float | None) -> str:
-    """Probabilities as percentages with one decimal, the precision analysts quote."""
-    return "n/a" if p is None or (isinstance(p, float) and math.isnan(p)) else f"{p * 100:.1f}%"
-
-
-def _num(x: float | None) -> str:
-    """Compact numbers: thousands separators for large values, 3 significant digits small."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    ax = abs(x)
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    if ax >= 1 or ax == 0:
-        return f"{x:.2f}"
-    return f"{x:.3g}"
-
-
-def _cell(text: Any) -> str:
-    """Escape pipes so category names cannot break a table."""
-    return str(text).replace("|", "\\|")
-
-
-def _ci_pct(ci: Sequence[float | None]) -> str:
-    return f"{_pct(ci[0])}–{_pct(ci[1])}"
-
-
-def _outcome_tables(outcomes: Mapping[str, Mapping[str, Any]], level: str) -> list[str]:
-    """Render one block of field summaries, grouped by kind (inferred from summary keys)."""
-    props = {k: v for k, v in outcomes.items() if "p" in v and "categories" not in v}
-    nums = {k: v for k, v in outcomes.items() if "mean" in v}
-    cats = {k: v for k, v in outcomes.items() if "categories" in v}
-    lines: list[str] = []
-    if props:
-        lines += [
-            "### Probabilities",
-            "",
-            f"| Outcome | p | {level} CI | n |",
-            "|---|---:|---:|---:|",
-        ]
-        for name, s in props.items():
-            lines.append(f"| {_cell(name)} | {_pct(s['p'])} | {_ci_pct(s['ci'])} | {s['n']} |")
-        lines.append("")
-    if nums:
-        lines += [
-            "### Numeric outcomes",
-            "",
-            f"| Outcome | mean [{level} CI] | median | q05–q95 | n |",
-            "|---|---:|---:|---:|---:|",
-        ]
-        for name, s in nums.items():
-            lo, hi = s["ci"]
-            lines.append(
-                f"| {_cell(name)} | {_num(s['mean'])} [{_num(lo)}, {_num(hi)}] | "
-                f"{_num(s['median'])} | {_num(s['q05'])}–{_num(s['q95'])} | {s['n']} |"
-            )
-        lines.append("")
-    for name, s in cats.items():
-        lines += [
-            f"### {_cell(name)} (n = {s['n']})",
-            "",
-            f"| Category | p | {level} CI | n |",
-            "|---|---:|---:|---:|",
-        ]
-        for category, c in s["categories"].items():
-            lines.append(f"| {_cell(category)} | {_pct(c['p'])} | {_ci_pct(c['ci'])} | {c['n']} |")
-        lines.append("")
-    return lines
-
-
-def summary_markdown(summary: Mapping[str, Any], title: str) -> str:
-    """Readable Markdown version of a :func:`summarize` result for reports and briefings."""
-    confidence = summary.get("confidence")
-    level = f"{confidence * 100:g}%" if confidence else "95%"
-    lines = [f"# {title}", "", f"Replications: {summary.get('n', 'n/a')}", ""]
-    lines += ["## All replications", ""]
-    lines += _outcome_tables(summary.get("outcomes", {}), level)
-    for condition, block in (summary.get("given") or {}).items():
-        lines += [f"## Conditional on {_cell(condition)} (n = {block['n']})", ""]
-        if block["n"] == 0:
-            lines += [f"No replications with {_cell(condition)}.", ""]
-        else:
-            lines += _outcome_tables(block["outcomes"], level)
-    convergence = summary.get("convergence")
-    if convergence:
-        lines += ["## Convergence", "", convergence["text"], ""]
-    return "\n".join(lines).rstrip() + "\n"

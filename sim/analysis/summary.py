@@ -8,7 +8,10 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis import formatting as fmt
 from sim.analysis import stats
+from sim.analysis.labels import Labels, readable
+from sim.analysis.markdown import block_markdown, outcome_name
 from sim.batch.runfolder import SUMMARY_JSON, SUMMARY_MD, atomic_write_text
 
 #: outcome columns that are bookkeeping, not outcomes
@@ -72,53 +75,48 @@ def overview_markdown(summary: dict[str, Any]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for block in blocks:
         values = [str(block["point"]), block["scenario"]]
-        values += [_fmt(block["parameters"][p]) for p in parameters]
-        values.append(str(block["n"]))
-        values += [f"{block['outcomes'][f]['p']:.1%}" for f in probabilities]
-        values += [_fmt(block["outcomes"][f]["mean"]) for f in means]
+        values += [fmt.value(block["parameters"][p]) for p in parameters]
+        values.append(fmt.count(block["n"]))
+        values += [fmt.percent(block["outcomes"][f]["p"]) for f in probabilities]
+        values += [fmt.number(block["outcomes"][f]["mean"]) for f in means]
         lines.append("| " + " | ".join(values) + " |")
     return ["## Sweep points", "", "(probabilities and means per point)", "", *lines, ""]
 
 
-def comparison_markdown(comparisons: list[dict[str, Any]]) -> list[str]:
+def comparison_markdown(
+    comparisons: list[dict[str, Any]], labels: Labels | None = None
+) -> list[str]:
     lines: list[str] = []
     for comparison in comparisons:
         a, b = comparison["reference"], comparison["point"]
         lines += [
             f"### {_point_label(b)} minus {_point_label(a)} (paired by replication)",
             "",
-            "| outcome | reference | this point | difference | 95 % interval | pairs |",
+            "| Outcome | reference | this point | difference | 95 % interval | pairs |",
             "|---|---|---|---|---|---|",
         ]
         for name, diff in comparison["differences"].items():
             lines.append(
-                f"| {name} | {_fmt(diff['mean_a'])} | {_fmt(diff['mean_b'])} | "
-                f"{_fmt(diff['difference'], sign=True)} | "
-                f"[{_fmt(diff['ci'][0], sign=True)}, {_fmt(diff['ci'][1], sign=True)}] | "
-                f"{diff['n_pairs']} |"
+                f"| {outcome_name(name, labels)} | {fmt.number(diff['mean_a'])} | "
+                f"{fmt.number(diff['mean_b'])} | {fmt.number(diff['difference'], sign=True)} | "
+                f"{fmt.interval(*diff['ci'], sign=True)} | {fmt.count(diff['n_pairs'])} |"
             )
         lines.append("")
     return lines
 
 
-def _fmt(value: Any, sign: bool = False) -> str:
-    if value is None:
-        return "n/a"
-    if not isinstance(value, int | float):
-        return str(value)
-    return f"{value:+.3g}" if sign else f"{value:.3g}"
-
-
 def _point_label(point: dict[str, Any]) -> str:
-    parameters = ", ".join(
-        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-        for k, v in point.get("parameters", {}).items()
-    )
+    parameters = ", ".join(f"{k}={fmt.value(v)}" for k, v in point.get("parameters", {}).items())
     return f"{point['scenario']}" + (f" ({parameters})" if parameters else "")
 
 
-def summary_markdown(summary: dict[str, Any], title: str) -> str:
-    text = stats.summary_markdown(summary, title)
+def summary_markdown(summary: dict[str, Any], title: str, labels: Labels | None = None) -> str:
+    """The summary as Markdown, opening with the verdict in words."""
+    text = block_markdown(summary, title, labels)
+    verdict_text = (summary.get("headline") or {}).get("text")
+    if verdict_text:
+        head, _, rest = text.partition("\n\n")
+        text = f"{head}\n\n**Can Iran rely on Russia and China?** {verdict_text}\n\n{rest}"
     if "per_point" not in summary:
         return text
     lines = [text.rstrip(), "", "(the tables above pool all sweep points)", ""]
@@ -127,12 +125,12 @@ def summary_markdown(summary: dict[str, Any], title: str) -> str:
     else:
         for block in summary["per_point"]:
             title = f"Point {block['point']}: {_point_label(block)}"
-            body = stats.summary_markdown(block, title)
+            body = block_markdown(block, title, labels)
             lines += ["#" + line if line.startswith("#") else line for line in body.splitlines()]
             lines.append("")
     if summary.get("comparisons"):
         lines += ["## Paired comparisons with the first point", ""]
-        lines += comparison_markdown(summary["comparisons"])
+        lines += comparison_markdown(summary["comparisons"], labels)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -149,11 +147,40 @@ def point_table(outcomes: pd.DataFrame, parameters: list[str]) -> list[dict[str,
     ]
 
 
+def point_names(points: list[dict[str, Any]]) -> dict[int, str]:
+    """Each point in words for sentences: `ukraine_ceasefire`, `china taiwan tension = 0.9`."""
+    names = {}
+    several = len({p["scenario"] for p in points}) > 1
+    for point in points:
+        parts = [point["scenario"]] if several or not point["parameters"] else []
+        parts += [
+            f"{readable(k.rsplit('.', 1)[-1])} = {fmt.value(v)}"
+            for k, v in point["parameters"].items()
+        ]
+        names[point["point"]] = ", ".join(parts)
+    return names
+
+
+def verdict(outcomes: pd.DataFrame, labels: Labels, parameters: list[str]) -> dict[str, Any]:
+    """The headline of a run (see `sim.analysis.headline`), with its points named in words."""
+    from sim.analysis.headline import headline
+
+    names = point_names(point_table(outcomes, parameters))
+    return stats._to_builtin(headline(outcomes, labels, parameters, names))
+
+
 def write_summary(folder: Path, plan, outcomes: pd.DataFrame) -> dict[str, Any]:
     parameters = plan.parameter_names
     designed = plan.design != "sample"  # a grid or a list of scenarios
     summary = summarize_run(outcomes, parameters, point_table(outcomes, parameters), designed)
-    summary = {"name": plan.name, "config_hash": plan.config_hash, **summary}
+    labels = Labels.from_scenario(plan.points[0].scenario, plan.name)
+    summary = {
+        "name": plan.name,
+        "config_hash": plan.config_hash,
+        "headline": verdict(outcomes, labels, parameters),
+        **summary,
+    }
     atomic_write_text(folder / SUMMARY_JSON, json.dumps(summary, indent=2) + "\n")
-    atomic_write_text(folder / SUMMARY_MD, summary_markdown(summary, f"Outcomes: {plan.name}"))
+    text = summary_markdown(summary, f"Outcomes: {plan.name}", labels)
+    atomic_write_text(folder / SUMMARY_MD, text)
     return summary

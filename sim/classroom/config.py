@@ -1,13 +1,12 @@
 """The `classroom:` block of a scenario: which actors teams play, the clock, and the white cell.
 
 It is validated as strictly as the rest of a scenario, because an instructor should find a typo
-the evening before class, not in front of thirty students. The schema lives here (and is the
-type of `Scenario.classroom`); the checks that need the rest of the scenario (do the actors and
-actions exist? is each event a valid inject?) are `check_classroom`, which
-`sim.scenario.config.validate_tree` calls after the scenario's own checks. This module imports
-nothing from `sim.scenario.config` at import time, because `sim.scenario.config` imports it: that
-is also why `Event` cannot inherit from `sim.scenario.config.Inject`, and has the schema of an
-inject checked instead.
+the evening before class, not in front of thirty students. The schema lives here; this module
+registers `validate_classroom` with `sim.scenario.plugins`, so the scenario stage validates the
+block (into a `ClassroomConfig`) and its cross-references (do the actors and actions exist? is
+each event a valid inject?) without importing the classroom. `Event` has the schema of an inject
+checked rather than inheriting from `sim.scenario.config.Inject`, so this module stays free of
+scenario imports at import time (it is imported by name on the first validation).
 """
 
 from __future__ import annotations
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.scenario.plugins import register_check
 
 if TYPE_CHECKING:
     from sim.scenario.config import Inject, Position, Scenario
@@ -187,3 +188,28 @@ def classroom_for(scenario: Scenario, actors: typing.Sequence[str] | None) -> Cl
     if block is None:
         return ClassroomConfig(teams=teams)
     return block.model_copy(update={"teams": teams})
+
+
+def validate_classroom(
+    scenario: Scenario, positions: dict[tuple, Position], shown: str
+) -> Scenario | None:
+    """The scenario plugin: the `classroom:` block validated into a `ClassroomConfig`, then
+    checked against the rest of the scenario; returns the scenario holding the validated block."""
+    from pydantic import ValidationError
+
+    from sim.scenario.config import validation_error
+
+    block = scenario.classroom
+    if block is None:
+        return None
+    if not isinstance(block, ClassroomConfig):
+        try:
+            block = ClassroomConfig.model_validate(block)
+        except ValidationError as exc:
+            raise validation_error(exc, positions, shown, ("classroom",), ClassroomConfig) from None
+        scenario = scenario.model_copy(update={"classroom": block})
+    check_classroom(scenario, positions, shown)
+    return scenario
+
+
+register_check("classroom", validate_classroom)

@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 import click
 
 FORMATS = ("png", "svg")
+
+
+class ProgressLine:
+    """One line on stderr that says which figure is being drawn (on a terminal only)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.live = sys.stderr.isatty()
+        self.drawn = 0
+        self.started = time.perf_counter()
+
+    def __call__(self, index: int, total: int, name: str, drawing: bool) -> None:
+        self.drawn += drawing
+        if self.live:
+            verb = "drawing" if drawing else "unchanged"
+            line = f"{self.what}: figure {index}/{total} ({verb}: {name})"
+            click.echo(f"\r{line[:100]:<100}", nl=False, err=True)
+
+    def done(self, total: int) -> str:
+        if self.live:
+            click.echo("\r" + " " * 100 + "\r", nl=False, err=True)
+        elapsed = time.perf_counter() - self.started
+        return f"{self.drawn} drawn, {total - self.drawn} unchanged, in {elapsed:.1f} s"
 
 
 @click.command("plot")
@@ -27,20 +52,22 @@ FORMATS = ("png", "svg")
 def plot(folder: str, out: str | None, formats: tuple[str, ...], dpi: int) -> None:
     """Draw every figure of a finished batch FOLDER into FOLDER/plots (PNG and SVG).
 
-    Outcome histograms, the support ladder, end states, fan charts, time to first event and
-    the factors behind each great power's choices; sweeps and scenario lists get one row or
-    panel per point.
+    The key probabilities, the support ladder, end states, rung shares and fans over time,
+    time to first event, the factors behind each great power's choices and every outcome;
+    sweeps get heat maps or one row per point. Figures whose inputs have not changed are
+    not redrawn.
     """
     from sim.analysis.results import Results
-    from sim.output.plots import save_all
+    from sim.output.gallery import save_all
 
     results = Results.load(folder)
     target = Path(out) if out else Path(folder) / "plots"
-    paths, notes = save_all(results, target, formats or FORMATS, dpi)
+    progress = ProgressLine("plot")
+    paths, notes = save_all(results, target, formats or FORMATS, dpi, progress)
     for note in notes:
         click.echo(f"note: {note}", err=True)
     figures = len({p.stem for p in paths})
-    click.echo(f"{figures} figures ({len(paths)} files) in {target}")
+    click.echo(f"{figures} figures ({len(paths)} files) in {target}: {progress.done(figures)}")
 
 
 @click.command("report")
@@ -49,13 +76,16 @@ def plot(folder: str, out: str | None, formats: tuple[str, ...], dpi: int) -> No
 def report(folder: str, out: str | None) -> None:
     """Write a self-contained HTML report of a finished batch FOLDER and print its path.
 
-    The question, the scenario, the summary table with intervals, every figure, the
-    convergence note and the manifest, in one file that opens offline.
+    The answer to the question, the scenario, the summary table with intervals, every figure
+    (reused from FOLDER/plots when unchanged), the convergence note and the manifest, in one
+    file that opens offline.
     """
     from sim.analysis.results import Results
     from sim.output.report import write_report
 
-    path = write_report(Results.load(folder), out)
+    progress = ProgressLine("report")
+    path = write_report(Results.load(folder), out, progress=progress)
+    progress.done(0)
     click.echo(str(path))
 
 

@@ -22,7 +22,6 @@ from pydantic import (
     model_validator,
 )
 
-from sim.classroom.config import ClassroomConfig
 from sim.scenario.distributions import Param, param_support
 from sim.scenario.errors import ConfigError
 
@@ -289,7 +288,9 @@ class Scenario(Strict):
     injects: list[Inject] = Field(default_factory=list)
     incidents: dict[str, Incident] = Field(default_factory=dict)
     experiment: Experiment = Field(default_factory=Experiment)
-    classroom: ClassroomConfig | None = None
+    #: the classroom block; its schema and checks belong to the classroom stage, which registers
+    #: them with `sim.scenario.plugins` (validated into a `ClassroomConfig` there)
+    classroom: Any = None
     #: free-form room for YAML anchors that other fields refer to (`*gulf_actions`)
     templates: dict[str, Any] | None = None
 
@@ -496,9 +497,9 @@ def apply_override(tree: dict, assignment: str, positions: dict[tuple, Position]
 # ----------------------------------------------------------------------------- error messages
 
 
-def _model_at(path: tuple) -> type[BaseModel] | None:
+def _model_at(path: tuple, root: type[BaseModel] | None = None) -> type[BaseModel] | None:
     """The pydantic model that validates the mapping at `path`, to list its allowed fields."""
-    annotation: Any = Scenario
+    annotation: Any = root or Scenario
     for key in path:
         annotation = _unwrap(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -558,10 +559,10 @@ def _user_path(loc: tuple) -> tuple:
     )
 
 
-def _describe(error: dict, path: tuple) -> str:
+def _describe(error: dict, path: tuple, root: type[BaseModel] | None = None, skip: int = 0) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        model = _model_at(path[:-1])
+        model = _model_at(path[skip:-1], root)
         allowed = f" (expected one of: {', '.join(model.model_fields)})" if model else ""
         return f"unknown field '{path[-1]}'{allowed}"
     if kind == "missing":
@@ -615,31 +616,30 @@ def located_error(
 
 
 def validation_error(
-    exc: ValidationError, positions: dict[tuple, Position], shown: str, prefix: tuple = ()
+    exc: ValidationError,
+    positions: dict[tuple, Position],
+    shown: str,
+    prefix: tuple = (),
+    model: type[BaseModel] | None = None,
 ) -> ConfigError:
-    """The one-line error for a pydantic failure on the part of a scenario found at `prefix`."""
+    """The one-line error for a pydantic failure on the part of a scenario found at `prefix`
+    (validated by `model`, when that part is not a field of `Scenario` itself)."""
     error = _pick(exc.errors())
     path = (*prefix, *_user_path(error["loc"]))
-    return located_error(path, _describe(error, path), positions, shown)
+    message = _describe(error, path, model, len(prefix) if model else 0)
+    return located_error(path, message, positions, shown)
 
 
 def validate_tree(tree: dict, positions: dict[tuple, Position], shown: str) -> Scenario:
-    """Validate field types and ranges, then cross-references (factors, actions, actors)."""
-    from sim.scenario.consistency import InconsistentScenario, check_scenario
+    """Validate field types and ranges, then the checks other stages registered (cross-references
+    of factors, actions and actors; the classroom block)."""
+    from sim.scenario.plugins import run_checks
 
     try:
         scenario = Scenario.model_validate(tree)
     except ValidationError as exc:
         raise validation_error(exc, positions, shown) from None
-    try:
-        check_scenario(scenario)
-    except InconsistentScenario as exc:
-        raise located_error(exc.path, exc.expected, positions, shown) from None
-    if scenario.classroom is not None:
-        from sim.classroom.config import check_classroom
-
-        check_classroom(scenario, positions, shown)
-    return scenario
+    return run_checks(scenario, positions, shown)
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:

@@ -6,6 +6,7 @@ from sim.engine.decision import Condition, covert_twins
 from sim.engine.effects import EFFECTS
 from sim.engine.world import CONDITION_VARIABLES
 from sim.scenario.config import Scenario
+from sim.scenario.plugins import register_check
 
 
 class InconsistentScenario(Exception):
@@ -140,3 +141,16 @@ def available_actions(scenario: Scenario, actor_id: str) -> list[str]:
     """Every action name of an actor, covert variants of a great power included."""
     actor = scenario.actors[actor_id]
     return [*actor.actions, *covert_twins(actor.actions, actor.covert)]
+
+
+def _registered_check(scenario: Scenario, positions: dict, shown: str) -> None:
+    """The cross-reference checks as a scenario plugin: errors located in the file."""
+    from sim.scenario.config import located_error
+
+    try:
+        check_scenario(scenario)
+    except InconsistentScenario as exc:
+        raise located_error(exc.path, exc.expected, positions, shown) from None
+
+
+register_check("consistency", _registered_check)

@@ -1,0 +1,92 @@
+"""The summary of a run as Markdown (summary.md and `wargame summary`): words, not field names.
+
+Outcome names come from `sim.analysis.labels` (the field name follows in small code type, so a
+reader can find it in summary.json), numbers from `sim.analysis.formatting`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sim.analysis import formatting as fmt
+from sim.analysis.labels import Labels
+
+
+def _cell(text: Any) -> str:
+    """Escape pipes so category names cannot break a table."""
+    return str(text).replace("|", "\\|")
+
+
+def outcome_name(name: str, labels: Labels | None) -> str:
+    """`Russia's highest support (`russia_max_support`)`; only the field name without labels."""
+    if labels is None:
+        return f"`{name}`"
+    return f"{_cell(labels.outcome(name))} (`{name}`)"
+
+
+def outcome_tables(
+    outcomes: Mapping[str, Mapping[str, Any]], level: str, labels: Labels | None = None
+) -> list[str]:
+    """One block of field summaries, grouped by kind (inferred from the summary keys)."""
+    props = {k: v for k, v in outcomes.items() if "p" in v and "categories" not in v}
+    nums = {k: v for k, v in outcomes.items() if "mean" in v}
+    cats = {k: v for k, v in outcomes.items() if "categories" in v}
+    lines: list[str] = []
+    if props:
+        lines += ["### Probabilities", "", f"| Outcome | p | {level} interval | n |"]
+        lines.append("|---|---:|---:|---:|")
+        for name, s in props.items():
+            lines.append(
+                f"| {outcome_name(name, labels)} | {fmt.percent(s['p'])} | "
+                f"{fmt.percent_interval(*s['ci'])} | {fmt.count(s['n'])} |"
+            )
+        lines.append("")
+    if nums:
+        lines += [
+            "### Numeric outcomes",
+            "",
+            f"| Outcome | mean | {level} interval | median | 5–95 % | n |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name, s in nums.items():
+            lines.append(
+                f"| {outcome_name(name, labels)} | {fmt.number(s['mean'])} | "
+                f"{fmt.interval(*s['ci'])} | {fmt.number(s['median'])} | "
+                f"{fmt.interval(s['q05'], s['q95'])} | {fmt.count(s['n'])} |"
+            )
+        lines.append("")
+    for name, s in cats.items():
+        lines += [
+            f"### {outcome_name(name, labels)} (n = {fmt.count(s['n'])})",
+            "",
+            f"| Category | p | {level} interval | n |",
+            "|---|---:|---:|---:|",
+        ]
+        for category, c in s["categories"].items():
+            shown = labels.category(category) if labels else category
+            lines.append(
+                f"| {_cell(shown)} | {fmt.percent(c['p'])} | "
+                f"{fmt.percent_interval(*c['ci'])} | {fmt.count(c['n'])} |"
+            )
+        lines.append("")
+    return lines
+
+
+def block_markdown(summary: Mapping[str, Any], title: str, labels: Labels | None = None) -> str:
+    """One summary block (a run, or one point of it) as Markdown."""
+    confidence = summary.get("confidence")
+    level = f"{confidence * 100:g} %" if confidence else "95 %"
+    lines = [f"# {title}", "", f"Replications: {fmt.count(summary.get('n'))}", ""]
+    lines += ["## All replications", ""]
+    lines += outcome_tables(summary.get("outcomes", {}), level, labels)
+    for condition, block in (summary.get("given") or {}).items():
+        lines += [f"## Conditional on {_cell(condition)} (n = {fmt.count(block['n'])})", ""]
+        if block["n"] == 0:
+            lines += [f"No replications with {_cell(condition)}.", ""]
+        else:
+            lines += outcome_tables(block["outcomes"], level, labels)
+    convergence = summary.get("convergence")
+    if convergence:
+        lines += ["## Convergence", "", convergence["text"], ""]
+    return "\n".join(lines).rstrip() + "\n"

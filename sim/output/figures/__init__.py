@@ -1,0 +1,1 @@
+"""Figures by family: outcomes, support, over time, factors, sweeps."""

@@ -1,0 +1,244 @@
+"""The gallery: which figures a run has, and writing them with a cache so that unchanged
+figures are not redrawn.
+
+Each figure is keyed by a hash of its inputs: the run's tables and resolved configuration,
+the code that draws it (the source of `sim.analysis` and `sim.output`), its format and dpi.
+`plots/.gallery.json` keeps the keys of the files written; a figure whose key is unchanged and
+whose files exist is skipped, files of figures the run no longer has are removed, so nothing
+stale survives a rerun. The report embeds the same PNG files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from sim.analysis import measures
+from sim.analysis.labels import readable
+from sim.analysis.results import Results
+from sim.batch.runfolder import (
+    CONFIG,
+    DECISIONS,
+    OUTCOMES,
+    TRAJECTORIES,
+    atomic_write_bytes,
+    atomic_write_text,
+)
+from sim.output import style
+from sim.output.figures.factors import factors_figure
+from sim.output.figures.outcomes import end_states_figure, key_probabilities_figure, outcome_figure
+from sim.output.figures.over_time import fan_figure, first_events_figure
+from sim.output.figures.support import support_ladder_figure
+from sim.scenario.errors import WargameError
+
+CACHE = ".gallery.json"
+#: called with (index, total, figure name, drawn or reused) while the gallery works
+Progress = Callable[[int, int, str, bool], None]
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure of a run: its file name, report section, title and how to draw it."""
+
+    name: str
+    section: str
+    title: str
+    draw: Callable[[], Figure]
+
+
+#: sweeps with more points than this are drawn pooled (one panel per point would be unreadable)
+MAX_PLOTTED_POINTS = 12
+
+
+def figure_specs(results: Results) -> tuple[list[FigureSpec], list[str]]:
+    """Every figure a run supports, and notes on the ones it cannot have (missing tables)."""
+    specs: list[FigureSpec] = []
+    notes: list[str] = []
+    points = results.outcomes["point"].nunique()
+    if points > MAX_PLOTTED_POINTS:
+        notes.append(
+            f"one panel per point for {points} sweep points: the figures pool them "
+            "(summary.md has each point's numbers)"
+        )
+        results = results.pooled()
+    columns = results.outcomes.columns
+    labels = results.labels
+    specs.append(
+        FigureSpec(
+            "key_probabilities",
+            "overview",
+            "Key probabilities",
+            lambda: key_probabilities_figure(results),
+        )
+    )
+    if any(f"{p}_max_support" in columns for p in measures.GREAT_POWERS):
+        specs.append(
+            FigureSpec(
+                "support_ladder",
+                "overview",
+                "Highest support level",
+                lambda: support_ladder_figure(results),
+            )
+        )
+    if "end_state" in columns:
+        specs.append(
+            FigureSpec("end_states", "overview", "End states", lambda: end_states_figure(results))
+        )
+    if results.has_trajectories:
+        trajectory_columns = set(results.trajectories.columns)
+        for variable in ("escalation", "oil_price", "china_imports_kbd", "iran_stability"):
+            if variable in trajectory_columns:
+                specs.append(
+                    FigureSpec(
+                        f"fan_{variable}",
+                        "trajectories",
+                        f"Over time: {readable(variable)}",
+                        lambda v=variable: fan_figure(results, v),
+                    )
+                )
+        specs.append(
+            FigureSpec(
+                "first_events",
+                "trajectories",
+                "Time to first event",
+                lambda: first_events_figure(results),
+            )
+        )
+    else:
+        notes.append(f"no {TRAJECTORIES}: fan charts and time-to-event curves skipped")
+    if results.has_decisions:
+        decisions = results.decisions
+        for power in measures.GREAT_POWERS:
+            menus = list(dict.fromkeys(decisions.loc[decisions["actor"] == power, "menu"]))
+            for menu in sorted(menus, key=lambda m: (m != "main", m)):
+                specs.append(
+                    FigureSpec(
+                        f"factors_{power}" + ("" if menu == "main" else f"_{menu}"),
+                        "factors",
+                        f"Factors behind {labels.label(power)}'s {readable(menu)} choices",
+                        lambda p=power, m=menu: factors_figure(results, p, m),
+                    )
+                )
+    else:
+        notes.append(f"no {DECISIONS}: factor contributions skipped")
+    constant = []
+    for name in results.fields:
+        if measures.is_constant(results.outcomes[name]):
+            constant.append(labels.outcome(name))
+            continue
+        specs.append(
+            FigureSpec(
+                f"outcome_{name}",
+                "outcomes",
+                labels.outcome(name)[:1].upper() + labels.outcome(name)[1:],
+                lambda f=name: outcome_figure(results, f),
+            )
+        )
+    if constant:
+        notes.append(
+            "no figure for outcomes with the same value in every replication: "
+            + "; ".join(constant)
+        )
+    return specs, notes
+
+
+def save_figure(
+    figure: Figure, stem: str | Path, formats: Sequence[str] = ("png", "svg"), dpi: int = 150
+) -> list[Path]:
+    """Write `stem.png` and `stem.svg` (each written whole, then moved into place)."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    engine = figure.get_layout_engine()
+    try:
+        for index, fmt in enumerate(formats):
+            if index == 1 and engine is not None:
+                figure.set_layout_engine("none")  # the layout is done: keep it for the rest
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            atomic_write_bytes(path, style.figure_bytes(figure, fmt, dpi))
+            paths.append(path)
+    finally:
+        if engine is not None and figure.get_layout_engine() is not engine:
+            figure.set_layout_engine(engine)
+    return paths
+
+
+@lru_cache(maxsize=1)
+def _code_key() -> str:
+    """A hash of the code that computes and draws figures: a code change redraws them."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for package in ("analysis", "output"):
+        for file in sorted((root / package).rglob("*.py")):
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def input_key(results: Results) -> str:
+    """A hash of everything a run's figures are drawn from (tables, configuration, code)."""
+    digest = hashlib.sha256(_code_key().encode())
+    folder = Path(results.path)
+    for name in (OUTCOMES, TRAJECTORIES, DECISIONS, CONFIG):
+        file = folder / name
+        if file.is_file():
+            digest.update(name.encode())
+            digest.update(file.read_bytes())
+    digest.update(json.dumps(results.parameters).encode())
+    return digest.hexdigest()
+
+
+def _read_cache(target: Path) -> dict[str, dict]:
+    try:
+        data = json.loads((target / CACHE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_all(
+    results: Results,
+    folder: str | Path | None = None,
+    formats: Sequence[str] = ("png", "svg"),
+    dpi: int = 150,
+    progress: Progress | None = None,
+) -> tuple[list[Path], list[str]]:
+    """Draw (or reuse) and save every figure of a run into `folder` (default: its `plots/`).
+
+    Returns the files of every figure and the notes on figures the run cannot have. Figures
+    whose inputs are unchanged are not redrawn; figures the run no longer has are removed.
+    """
+    if results.outcomes.empty:
+        raise WargameError(f"{results.path}: the outcome table holds no replications")
+    target = Path(folder) if folder is not None else Path(results.path) / "plots"
+    target.mkdir(parents=True, exist_ok=True)
+    specs, notes = figure_specs(results)
+    base = input_key(results)
+    cache = _read_cache(target)
+    written: dict[str, dict] = {}
+    paths: list[Path] = []
+    for index, spec in enumerate(specs, start=1):
+        key = hashlib.sha256(f"{base}|{spec.name}|{dpi}".encode()).hexdigest()
+        files = [target / f"{spec.name}.{fmt}" for fmt in formats]
+        entry = cache.get(spec.name) or {}
+        have = set(entry.get("formats", []))
+        reuse = entry.get("key") == key and set(formats) <= have and all(f.is_file() for f in files)
+        if progress is not None:
+            progress(index, len(specs), spec.name, not reuse)
+        if reuse:
+            written[spec.name] = entry
+        else:
+            save_figure(spec.draw(), target / spec.name, formats, dpi)
+            written[spec.name] = {"key": key, "formats": list(formats), "title": spec.title}
+        paths += files
+    for name, entry in cache.items():  # figures this run no longer has
+        if name not in written:
+            for fmt in entry.get("formats", []):
+                (target / f"{name}.{fmt}").unlink(missing_ok=True)
+    atomic_write_text(target / CACHE, json.dumps(written, indent=1, sort_keys=True) + "\n")
+    return paths, notes
