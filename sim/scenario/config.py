@@ -288,8 +288,7 @@ class Scenario(Strict):
     injects: list[Inject] = Field(default_factory=list)
     incidents: dict[str, Incident] = Field(default_factory=dict)
     experiment: Experiment = Field(default_factory=Experiment)
-    #: the classroom block; its schema and checks belong to the classroom stage, which registers
-    #: them with `sim.scenario.plugins` (validated into a `ClassroomConfig` there)
+    #: validated into a `ClassroomConfig` by the classroom stage's plugin (sim.scenario.plugins)
     classroom: Any = None
     #: free-form room for YAML anchors that other fields refer to (`*gulf_actions`)
     templates: dict[str, Any] | None = None
@@ -622,12 +621,11 @@ def validation_error(
     prefix: tuple = (),
     model: type[BaseModel] | None = None,
 ) -> ConfigError:
-    """The one-line error for a pydantic failure on the part of a scenario found at `prefix`
-    (validated by `model`, when that part is not a field of `Scenario` itself)."""
+    """The one-line error for a pydantic failure at `prefix` (validated by `model`, if given)."""
     error = _pick(exc.errors())
     path = (*prefix, *_user_path(error["loc"]))
-    message = _describe(error, path, model, len(prefix) if model else 0)
-    return located_error(path, message, positions, shown)
+    skip = len(prefix) if model else 0
+    return located_error(path, _describe(error, path, model, skip), positions, shown)
 
 
 def validate_tree(tree: dict, positions: dict[tuple, Position], shown: str) -> Scenario:
