@@ -233,7 +233,7 @@ def test_chunk_that_keeps_failing_is_reported_with_its_range(tmp_path, monkeypat
     saved = list((tmp_path / "b" / "chunks").glob("*.outcomes.parquet"))
     assert len(saved) == 5  # the other chunks finished
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
-    assert manifest["status"] == "incomplete"
+    assert manifest["status"] == "failed"
     assert manifest["failed_chunks"][0]["replications"] == [300, 400]
 
 

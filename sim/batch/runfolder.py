@@ -7,6 +7,8 @@ half-written table; a chunk counts as finished once its outcome table exists.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import io
 import json
 import os
 import re
@@ -30,7 +32,10 @@ SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
 CONFIG = "config.yaml"
 CHUNKS = "chunks"
-_CHUNK_NAME = re.compile(r"^p(\d+)-r(\d+)-(\d+)\.outcomes\.parquet$")
+SUMS = "sha256.json"
+_CHUNK_FILE = re.compile(
+    r"^p(\d+)-r(\d+)-(\d+)\.(outcomes\.parquet|decisions\.parquet|trajectories\.parquet|sha256\.json)$"
+)
 
 
 class ResultsFolderError(WargameError):
@@ -54,41 +59,77 @@ class Chunk:
         return self.stop - self.start
 
 
-def _durable_replace(temporary: Path, path: Path) -> None:
-    """Flush a finished temporary file to disk, then rename it into place, durably."""
-    descriptor = os.open(temporary, os.O_RDONLY)
+def _fsync_directory(directory: Path) -> None:
+    handle = os.open(directory, os.O_RDONLY)
     try:
-        os.fsync(descriptor)
+        os.fsync(handle)
     finally:
-        os.close(descriptor)
+        os.close(handle)
+
+
+def output_error(path: Path, exc: OSError) -> ResultsFolderError:
+    """One line for a failed write: which path, and why in the system's words."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return ResultsFolderError(f"{path}: cannot write ({reason})")
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _write_durably(temporary: Path, payload: bytes) -> None:
+    """Write and flush a temporary file; on any failure remove it, so nothing half-written stays."""
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _commit(temporary: Path, path: Path) -> None:
     os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    _fsync_directory(path.parent)
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(payload)
-    _durable_replace(temporary, path)
+    """Replace `path` with `payload` all at once: readers see the old file or the new one.
+
+    A failure (full disk, file-size limit, read-only folder) leaves the old file in place and
+    no temporary behind, and becomes a one-line error naming the path.
+    """
+    temporary = _temporary(path)
+    try:
+        _write_durably(temporary, payload)
+        _commit(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise output_error(path, exc) from None
 
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
 def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(temporary, index=False)
-    _durable_replace(temporary, path)
+    atomic_write_bytes(path, parquet_bytes(frame))
 
 
 @contextmanager
 def exclusive(folder: Path) -> Iterator[None]:
     """Hold the folder's lock for a batch, so two batches never write one folder at once."""
-    handle = open(folder / ".lock", "w")  # noqa: SIM115 - held for the with block
+    try:
+        handle = open(folder / ".lock", "w")  # noqa: SIM115 - held for the with block
+    except OSError as exc:
+        raise output_error(folder / ".lock", exc) from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -101,51 +142,163 @@ def exclusive(folder: Path) -> Iterator[None]:
         handle.close()
 
 
-def write_chunk(folder: Path, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> None:
-    """Write a finished chunk; the outcome table goes last and marks it complete."""
+# ----------------------------------------------------------------------------- chunks
+#
+# A chunk is written in two steps. Whoever computed it (a worker, or the batch process itself)
+# stages its tables under temporary names and returns their checksums; only the process that
+# holds the folder's lock commits it: renames the tables into place and writes the checksum
+# file last. So a stray process (a worker of a killed batch) can never add a chunk to a folder,
+# and every chunk on disk carries the checksums it is verified against before it is reused.
+
+#: a staged chunk: the temporary file and the SHA-256 of each of its tables
+Staged = dict[str, tuple[str, str]]
+
+
+def _chunk_path(folder: Path, chunk: Chunk, kind: str) -> Path:
+    return folder / CHUNKS / f"{chunk.stem}.{kind}.parquet"
+
+
+def _sums_path(folder: Path, chunk: Chunk) -> Path:
+    return folder / CHUNKS / f"{chunk.stem}.{SUMS}"
+
+
+def stage_chunk(folder: Path, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> Staged:
+    """Write a chunk's tables under temporary names; nothing counts until `commit_chunk`."""
     directory = folder / CHUNKS
-    directory.mkdir(parents=True, exist_ok=True)
-    for kind in ("trajectories", "decisions"):
-        if kind in tables:
-            atomic_write_parquet(directory / f"{chunk.stem}.{kind}.parquet", tables[kind])
-    atomic_write_parquet(directory / f"{chunk.stem}.outcomes.parquet", tables["outcomes"])
-
-
-def _readable(path: Path) -> bool:
+    staged: Staged = {}
     try:
-        pq.read_metadata(path)
+        directory.mkdir(parents=True, exist_ok=True)
+        for kind, frame in tables.items():
+            payload = parquet_bytes(frame)
+            temporary = _temporary(_chunk_path(folder, chunk, kind))
+            _write_durably(temporary, payload)
+            staged[kind] = (temporary.name, hashlib.sha256(payload).hexdigest())
+    except BaseException as exc:
+        discard_staged(folder, staged)
+        if isinstance(exc, OSError):
+            raise output_error(directory, exc) from None
+        raise
+    return staged
+
+
+def discard_staged(folder: Path, staged: Staged) -> None:
+    for name, _ in staged.values():
+        (folder / CHUNKS / name).unlink(missing_ok=True)
+
+
+def commit_chunk(folder: Path, chunk: Chunk, staged: Staged) -> None:
+    """Move a staged chunk into place (outcomes last), then its checksums: now it counts."""
+    directory = folder / CHUNKS
+    try:
+        for kind in sorted(staged, key=lambda k: k == "outcomes"):
+            os.replace(directory / staged[kind][0], _chunk_path(folder, chunk, kind))
+        sums = {kind: digest for kind, (_, digest) in staged.items()}
+        atomic_write_text(_sums_path(folder, chunk), json.dumps(sums, sort_keys=True) + "\n")
+        _fsync_directory(directory)
+    except OSError as exc:
+        discard_staged(folder, staged)
+        raise output_error(directory, exc) from None
+
+
+def write_chunk(folder: Path, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> None:
+    """Stage and commit a chunk in one go (the process that calls it holds the lock)."""
+    commit_chunk(folder, chunk, stage_chunk(folder, chunk, tables))
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _fully_readable(path: Path) -> bool:
+    try:
+        pq.read_table(path)
     except Exception:
         return False
     return True
 
 
+def _verified(folder: Path, chunk: Chunk, kinds: list[str]) -> bool:
+    """Whether a chunk's tables are all there and intact.
+
+    With a checksum file, every table must match its checksum. A chunk without one (committed
+    by an older version, or a batch killed between the tables and the checksums) is read in
+    full instead, and its checksums are written when it passes.
+    """
+    sums_path = _sums_path(folder, chunk)
+    if sums_path.is_file():
+        try:
+            sums = json.loads(sums_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if not isinstance(sums, dict) or not set(kinds) <= set(sums):
+            return False
+        return all(_digest(_chunk_path(folder, chunk, kind)) == sums[kind] for kind in sums)
+    present = [
+        k
+        for k in ("outcomes", "decisions", "trajectories")
+        if _chunk_path(folder, chunk, k).is_file()
+    ]
+    if not set(kinds) <= set(present):
+        return False
+    if not all(_fully_readable(_chunk_path(folder, chunk, kind)) for kind in present):
+        return False
+    sums = {kind: _digest(_chunk_path(folder, chunk, kind)) for kind in present}
+    atomic_write_text(sums_path, json.dumps(sums, sort_keys=True) + "\n")
+    return True
+
+
+def set_aside(folder: Path, chunk: Chunk) -> None:
+    """Move a damaged chunk's files to chunks/corrupt/, where they are kept but never read."""
+    directory = folder / CHUNKS
+    quarantine = directory / "corrupt"
+    quarantine.mkdir(exist_ok=True)
+    for sibling in directory.glob(f"{chunk.stem}.*"):
+        os.replace(sibling, quarantine / sibling.name)
+
+
+def remove_chunk(folder: Path, chunk: Chunk) -> None:
+    for sibling in (folder / CHUNKS).glob(f"{chunk.stem}.*"):
+        sibling.unlink(missing_ok=True)
+
+
+def remove_strays(folder: Path) -> None:
+    """Delete temporary files: under the folder's lock they are a dead run's."""
+    for directory in (folder, folder / CHUNKS):
+        if directory.is_dir():
+            for stray in directory.glob(".*.tmp"):
+                stray.unlink(missing_ok=True)
+
+
 def finished_chunks(
     folder: Path, keeps_trajectories: Callable[[Chunk], bool] = lambda chunk: False
 ) -> list[Chunk]:
-    """Chunks already on disk with all their tables readable.
+    """Chunks on disk whose tables are all there and match their checksums.
 
-    A chunk with a damaged or missing table is set aside (in chunks/corrupt/) so that it is
-    computed again; run under the folder's lock, so stray temporary files are a dead run's.
+    A damaged chunk is set aside (in chunks/corrupt/) so that it is computed again; run under
+    the folder's lock, so stray temporary files and tables without outcomes are a dead run's.
     """
     directory = folder / CHUNKS
     if not directory.is_dir():
         return []
-    for stray in directory.glob(".*.tmp"):  # left by a run killed mid-write
-        stray.unlink(missing_ok=True)
+    remove_strays(folder)
+    found = set()
+    for path in directory.iterdir():
+        match = _CHUNK_FILE.match(path.name)
+        if match:
+            found.add(Chunk(*(int(g) for g in match.groups()[:3])))
     chunks = []
-    for path in sorted(directory.iterdir()):
-        match = _CHUNK_NAME.match(path.name)
-        if not match:
+    for chunk in sorted(found):
+        if not _chunk_path(folder, chunk, "outcomes").is_file():
+            remove_chunk(folder, chunk)  # tables of a commit that never finished
             continue
-        chunk = Chunk(*(int(g) for g in match.groups()))
         kinds = ["outcomes", "decisions"] + (["trajectories"] if keeps_trajectories(chunk) else [])
-        if all(_readable(directory / f"{chunk.stem}.{kind}.parquet") for kind in kinds):
+        if _verified(folder, chunk, kinds):
             chunks.append(chunk)
-            continue
-        quarantine = directory / "corrupt"
-        quarantine.mkdir(exist_ok=True)
-        for sibling in directory.glob(f"{chunk.stem}.*"):
-            os.replace(sibling, quarantine / sibling.name)
+        else:
+            set_aside(folder, chunk)
     return chunks
 
 

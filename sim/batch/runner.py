@@ -8,6 +8,7 @@ tables are the same.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import platform
@@ -25,6 +26,15 @@ import pandas as pd
 import yaml
 
 from sim import __version__
+from sim.batch.hygiene import (
+    Terminated,
+    init_arguments,
+    start_forkserver,
+    stop_pool,
+    terminate_as_interrupt,
+    worker_init,
+)
+from sim.batch.reconcile import reconcile
 from sim.batch.runfolder import (
     CONFIG,
     DECISIONS,
@@ -32,16 +42,22 @@ from sim.batch.runfolder import (
     TRAJECTORIES,
     Chunk,
     ResultsFolderError,
+    Staged,
     atomic_write_parquet,
     atomic_write_text,
+    commit_chunk,
     exclusive,
     finished_chunks,
     git_commit,
+    output_error,
     read_chunk_tables,
     read_manifest,
+    remove_strays,
+    stage_chunk,
     write_chunk,
     write_manifest,
 )
+from sim.engine.fixedpoint import from_fixed, to_fixed
 from sim.scenario.config import Scenario
 from sim.scenario.errors import WargameError
 from sim.scenario.experiment import Plan, make_plan
@@ -58,7 +74,13 @@ class BatchIncomplete(WargameError):
 
 
 class BatchInterrupted(WargameError):
+    """Ctrl-C (exit code 130) or SIGTERM (143): the finished chunks are saved."""
+
     exit_code = 130
+
+    def __init__(self, message: str, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass(frozen=True)
@@ -178,12 +200,17 @@ def _execute(
     failures: dict[Chunk, str] = {}
     pending = list(tasks)
 
-    def finished(task: ChunkTask, tables: dict[str, pd.DataFrame] | None) -> None:
-        if tables is not None:  # else the worker saved the chunk itself
-            write_chunk(folder, task.chunk, tables)
+    def finished(task: ChunkTask, result: dict[str, pd.DataFrame] | Staged) -> None:
+        # Only this process, which holds the folder's lock, commits a chunk.
+        if any(isinstance(table, pd.DataFrame) for table in result.values()):
+            write_chunk(folder, task.chunk, result)
+        else:  # a worker staged the tables itself, sparing this process the I/O
+            commit_chunk(folder, task.chunk, result)
         progress(task.chunk.size)
 
     def failed(task: ChunkTask, error: BaseException) -> None:
+        if isinstance(error, WargameError):  # a full disk or a read-only folder: stop now
+            raise error
         attempts[task.chunk] += 1
         message = f"{type(error).__name__}: {error}".splitlines()[0]
         if attempts[task.chunk] < MAX_ATTEMPTS:
@@ -209,9 +236,9 @@ def _execute(
     return sorted(failures.items())
 
 
-def run_and_save_chunk(task: ChunkTask, folder: Path) -> None:
-    """Run a chunk and write it from the worker, sparing the parent (and its core) the I/O."""
-    write_chunk(folder, task.chunk, run_chunk(task))
+def run_and_stage_chunk(task: ChunkTask, folder: Path) -> Staged:
+    """Run a chunk and stage its tables from the worker; the batch process commits them."""
+    return stage_chunk(folder, task.chunk, run_chunk(task))
 
 
 def _execute_processes(pending, workers, folder, finished, failed) -> None:
@@ -220,33 +247,41 @@ def _execute_processes(pending, workers, folder, finished, failed) -> None:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["sim.batch.runner", "sim.engine.model"])
+        start_forkserver()
     else:
         context = multiprocessing.get_context("spawn")
     while pending:
         # A killed worker breaks the whole pool: start a fresh one for what is left.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            running = {pool.submit(run_and_save_chunk, task, folder): task for task in pending}
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=worker_init,
+            initargs=init_arguments(),
+        )
+        try:
+            running = {pool.submit(run_and_stage_chunk, task, folder): task for task in pending}
             pending.clear()
-            try:
-                while running:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        task = running.pop(future)
-                        try:
-                            tables = future.result()
-                        except BrokenProcessPool as error:
-                            failed(task, error)
-                            for other in running.values():
-                                pending.append(other)
-                            running.clear()
-                            break
-                        except Exception as error:
-                            failed(task, error)
-                            continue
-                        finished(task, tables)
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = running.pop(future)
+                    try:
+                        staged = future.result()
+                    except BrokenProcessPool as error:
+                        failed(task, error)
+                        for other in running.values():
+                            pending.append(other)
+                        running.clear()
+                        break
+                    except Exception as error:
+                        failed(task, error)
+                        continue
+                    finished(task, staged)
+        except BaseException:
+            stop_pool(pool)
+            remove_strays(folder)
+            raise
+        pool.shutdown(wait=True)
 
 
 def _execute_dask(pending, workers, scheduler, finished, failed) -> None:
@@ -304,9 +339,15 @@ def combine(folder: Path, plan: Plan, chunks: list[Chunk]) -> pd.DataFrame:
         atomic_write_parquet(folder / TRAJECTORIES, table)
     decisions = read_chunk_tables(folder, "decisions", chunks)
     if decisions:
+        for frame in decisions:  # chunks saved before sums were exact
+            if "contribution_fixed" not in frame:
+                frame["contribution_fixed"] = to_fixed(frame["contribution_sum"])
         table = pd.concat(decisions, ignore_index=True)
         group = ["point", "scenario", "turn", "actor", "menu", "action", "factor"]
-        table = table.groupby(group, sort=True)[["count", "contribution_sum"]].sum().reset_index()
+        # Exact integer sums: the same table whatever the chunk layout.
+        table = table.groupby(group, sort=True)[["count", "contribution_fixed"]].sum()
+        table = table.reset_index()
+        table["contribution_sum"] = from_fixed(table.pop("contribution_fixed"))
         atomic_write_parquet(folder / DECISIONS, table)
     return outcomes
 
@@ -333,7 +374,10 @@ def run_batch(
     workers = workers or os.cpu_count() or 1
     if folder.exists() and not folder.is_dir():
         raise ResultsFolderError(f"{folder}: exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(folder, exc) from None
     with exclusive(folder):
         manifest = _prepare_folder(folder, plan)
         return _run_locked(
@@ -378,7 +422,11 @@ def _run_locked(
     def keeps_trajectories(chunk: Chunk) -> bool:
         return chunk.start < experiment.trajectories
 
-    done = finished_chunks(folder, keeps_trajectories)
+    def saved_chunks() -> list[Chunk]:
+        """Verified, non-overlapping chunks within the runs asked for."""
+        return reconcile(folder, usable_chunks(plan, finished_chunks(folder, keeps_trajectories)))
+
+    done = saved_chunks()
     todo = missing_chunks(plan, done, chunk_size)
     total = experiment.replications * len(plan.points)
     to_compute = sum(c.size for c in todo)
@@ -424,42 +472,64 @@ def _run_locked(
         disable=(None if show_progress is None else not show_progress),
         dynamic_ncols=True,
     )
-    try:
-        failures = _execute(tasks, folder, engine, workers, scheduler, bar.update)
-        if not failures:
-            chunks = usable_chunks(plan, finished_chunks(folder, keeps_trajectories))
-            outcomes = combine(folder, plan, chunks)
-    except KeyboardInterrupt:
-        bar.close()
-        saved = sum(c.size for c in usable_chunks(plan, finished_chunks(folder)))
-        manifest["status"] = "interrupted"
-        write_manifest(folder, manifest)
-        raise BatchInterrupted(
-            f"interrupted: {saved} of {total} runs saved in {folder}; "
-            "run the same command again to resume"
-        ) from None
-    bar.close()
-    elapsed = time.perf_counter() - started
-    if failures:
-        manifest["status"] = "incomplete"
-        manifest["failed_chunks"] = [
-            {"point": c.point, "replications": [c.start, c.stop], "error": e} for c, e in failures
-        ]
-        write_manifest(folder, manifest)
-        ranges = "; ".join(f"point {c.point} runs {c.start}-{c.stop - 1}: {e}" for c, e in failures)
-        raise BatchIncomplete(
-            f"{len(failures)} chunk(s) failed after {MAX_ATTEMPTS} attempts ({ranges}); "
-            f"the other runs are saved in {folder}; rerun to retry"
-        )
-    write_summary(folder, plan, outcomes)
-    manifest.update(
-        {
-            "status": "complete",
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "elapsed_seconds": round(elapsed, 3),
-            "computed_runs": to_compute,
-            "runs_per_second": round(to_compute / elapsed, 1) if elapsed > 0 else None,
-        }
-    )
-    write_manifest(folder, manifest)
+    with terminate_as_interrupt():
+        try:
+            failures = _execute(tasks, folder, engine, workers, scheduler, bar.update)
+            bar.close()
+            if failures:
+                raise _incomplete(folder, manifest, failures)
+            outcomes = combine(folder, plan, saved_chunks())
+            write_summary(folder, plan, outcomes)
+            elapsed = time.perf_counter() - started
+            manifest.update(
+                {
+                    "status": "complete",
+                    "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "elapsed_seconds": round(elapsed, 3),
+                    "computed_runs": to_compute,
+                    "runs_per_second": round(to_compute / elapsed, 1) if elapsed > 0 else None,
+                }
+            )
+            write_manifest(folder, manifest)
+        except KeyboardInterrupt as interrupt:
+            bar.close()
+            remove_strays(folder)
+            saved = sum(c.size for c in usable_chunks(plan, finished_chunks(folder)))
+            _end(folder, manifest, "interrupted")
+            signal = "terminated" if isinstance(interrupt, Terminated) else "interrupted"
+            raise BatchInterrupted(
+                f"{signal}: {saved} of {total} runs saved in {folder}; "
+                "run the same command again to resume",
+                exit_code=143 if isinstance(interrupt, Terminated) else 130,
+            ) from None
+        except BatchIncomplete:
+            raise
+        except BaseException as error:
+            bar.close()
+            remove_strays(folder)
+            _end(folder, manifest, "failed", f"{type(error).__name__}: {error}".splitlines()[0])
+            raise
     return BatchReport(folder, plan, to_compute, total - to_compute, elapsed)
+
+
+def _end(folder: Path, manifest: dict[str, Any], status: str, error: str | None = None) -> None:
+    """Record how a batch ended, if the disk still lets us; the error in hand matters more."""
+    manifest["status"] = status
+    if error:
+        manifest["error"] = error
+    with contextlib.suppress(OSError, WargameError):
+        write_manifest(folder, manifest)
+
+
+def _incomplete(
+    folder: Path, manifest: dict[str, Any], failures: list[tuple[Chunk, str]]
+) -> BatchIncomplete:
+    manifest["failed_chunks"] = [
+        {"point": c.point, "replications": [c.start, c.stop], "error": e} for c, e in failures
+    ]
+    _end(folder, manifest, "failed")
+    ranges = "; ".join(f"point {c.point} runs {c.start}-{c.stop - 1}: {e}" for c, e in failures)
+    return BatchIncomplete(
+        f"{len(failures)} chunk(s) failed after {MAX_ATTEMPTS} attempts ({ranges}); "
+        f"the other runs are saved in {folder}; rerun to retry"
+    )

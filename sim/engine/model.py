@@ -18,6 +18,7 @@ from scipy.special import ndtri
 from actors import ACTOR_CLASSES, CrisisActor, Decision
 from sim.engine.adjudication import TurnReport, adjudicate, apply_effects
 from sim.engine.effects import EFFECT_INDEX, EFFECTS
+from sim.engine.fixedpoint import from_fixed, to_fixed
 from sim.engine.live_rows import LiveRows, put_rows
 from sim.engine.outcomes import OutcomeTracker
 from sim.engine.streams import ReplicationStreams
@@ -331,9 +332,8 @@ class DecisionPool:
             size = len(decision.menu.actions)
             counts = np.bincount(chosen, minlength=size)
             for factor_index, factor in enumerate(decision.factors):
-                sums = np.bincount(
-                    chosen, weights=decision.contributions[live, factor_index], minlength=size
-                )
+                sums = np.zeros(size, dtype=np.int64)
+                np.add.at(sums, chosen, to_fixed(decision.contributions[live, factor_index]))
                 for action_index in np.flatnonzero(counts):
                     self.rows.append(
                         {
@@ -343,10 +343,12 @@ class DecisionPool:
                             "action": decision.menu.actions[action_index],
                             "factor": factor,
                             "count": int(counts[action_index]),
-                            "contribution_sum": float(sums[action_index]),
+                            "contribution_fixed": int(sums[action_index]),
                         }
                     )
 
     def frame(self) -> pd.DataFrame:
-        columns = ["turn", "actor", "menu", "action", "factor", "count", "contribution_sum"]
-        return pd.DataFrame(self.rows, columns=columns)
+        columns = ["turn", "actor", "menu", "action", "factor", "count", "contribution_fixed"]
+        frame = pd.DataFrame(self.rows, columns=columns).astype({"contribution_fixed": "int64"})
+        frame["contribution_sum"] = from_fixed(frame["contribution_fixed"])
+        return frame
