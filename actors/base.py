@@ -152,16 +152,20 @@ class CrisisActor(mesa.Agent):
         self.decisions = decisions
         return decisions
 
-    def advise(self, world: WorldState) -> dict[str, list[tuple[str, float, dict[str, float]]]]:
+    def advise(
+        self, world: WorldState, feasible_only: bool = True
+    ) -> dict[str, list[tuple[str, float, dict[str, float]]]]:
         """For replication 0: each feasible action's utility and factor contributions, best first.
 
-        This is what the classroom advisor shows a team: what the model would do and why.
+        This is what the classroom advisor shows a team: what the model would do and why. With
+        `feasible_only=False` the actions not possible now are weighed too (a classroom reply
+        explains why the actor would not take them even if it could).
         """
         modulators = self.modulators(world)
         advice: dict[str, list[tuple[str, float, dict[str, float]]]] = {}
         for name, menu in self.menus.items():
             utility = utilities(self.weights, modulators, menu.loadings)[0]
-            feasible = self.feasible(menu, world)[0]
+            feasible = self.feasible(menu, world)[0] | (not feasible_only)
             rows = []
             for a in np.flatnonzero(feasible):
                 parts = self.weights[0] * modulators[0] * menu.loadings[a]

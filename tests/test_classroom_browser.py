@@ -82,6 +82,7 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             assert set(links) == {
                 "White cell (facilitator)",
                 "Board (projector)",
+                "Join sheet (QR codes)",
                 "Team Tehran (Iran)",
                 "Team Beijing (China)",
                 "Team Moscow (Russia)",
@@ -107,11 +108,11 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             expect(iran.locator("#advisor")).to_contain_text("Advice:")
             iran.check("input[name=main][value=hold_firm]")
             iran.click("#submit")
-            expect(iran.locator("#flash")).to_contain_text("Move for turn 1 received: hold_firm")
+            expect(iran.locator("#flash")).to_contain_text("Move for turn 1 received: Hold firm")
             china.check("input[name=main][value=covert_economic_lifeline]")
             china.check("input[name=oil_purchases][value=maintain_purchases]")
             china.click("#submit")
-            expect(china.locator("#submitted")).to_contain_text("covert_economic_lifeline")
+            expect(china.locator("#submitted")).to_contain_text(COVERT_TEXT)
             russia.check("input[name=main][value=diplomatic_backing]")
             russia.click("#submit")
             expect(russia.locator("#flash")).to_contain_text("received")
@@ -161,7 +162,8 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             china.check("input[name=oil_purchases][value=cut_purchases]")
             iran.click("#submit")
             china.click("#submit")
-            expect(iran.locator("#flash")).to_contain_text("Move for turn 2 received: negotiate")
+            talks = "Move for turn 2 received: Open or pursue talks"
+            expect(iran.locator("#flash")).to_contain_text(talks)
             expect(china.locator("#flash")).to_contain_text("received")
             for actor in ("iran", "china"):
                 expect(white.locator(f"#seat-{actor} .status")).to_have_text("submitted")
@@ -174,9 +176,11 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             expect(iran.locator("#submit")).to_have_text("Submit our move for turn 3")
             iran.check("input[name=main][value=hold_firm]")
             iran.click("#submit")
-            expect(iran.locator("#flash")).to_contain_text("Move for turn 3 received: hold_firm")
+            expect(iran.locator("#flash")).to_contain_text("Move for turn 3 received: Hold firm")
             expect(white.locator("#seat-iran .status")).to_have_text("submitted")
             white.click("#close")
+            expect(white.locator("#confirm-close")).to_contain_text("Beijing has not submitted")
+            white.click("#close-anyway")
             expect(white.locator("#flash")).to_have_text("Turn 3 has been played.")
             for page in (*teams, board):
                 expect(page.locator("header")).to_contain_text("The crisis is over")

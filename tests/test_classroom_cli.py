@@ -46,7 +46,7 @@ CASES: dict[str, tuple[list[str], str]] = {
     ),
     "play --save into a missing folder": (
         ["play", CONFIG, "--as", "iran", "--save", "{tmp}/missing/game.sqlite"],
-        "error: cannot open {tmp}/missing/game.sqlite: unable to open database file",
+        "error: cannot create the game file {tmp}/missing/game.sqlite: No such file or directory",
     ),
     "play --as twice the same actor": (
         ["play", CONFIG, "--as", "iran,iran"],
@@ -54,7 +54,7 @@ CASES: dict[str, tuple[list[str], str]] = {
     ),
     "classroom --db in a missing folder": (
         ["classroom", CONFIG, "--db", "{tmp}/missing/class.sqlite", "--port", "{free}"],
-        "error: cannot open {tmp}/missing/class.sqlite: unable to open database file",
+        "error: cannot create the game file {tmp}/missing/class.sqlite: No such file or directory",
     ),
     "classroom --db of a damaged game file": (
         ["classroom", CONFIG, "--db", "{tmp}/damaged.sqlite", "--port", "{free}"],

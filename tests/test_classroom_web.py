@@ -211,7 +211,7 @@ def test_the_server_binds_to_loopback_and_warns_about_all_interfaces(tmp_path, m
     assert calls[-1]["host"] == "127.0.0.1"
     assert "warning" not in result.stderr
     links = [line for line in result.stdout.splitlines() if "http://" in line]
-    assert len(links) == 5 and all(f"http://127.0.0.1:{port}/" in line for line in links)
+    assert len(links) == 6 and all(f"http://127.0.0.1:{port}/" in line for line in links)
     options = ["--db", db, "--host", "0.0.0.0", "--port", port]
     result = runner.invoke(commands.classroom, [CONFIG, *options])
     assert result.exit_code == 0, result.output

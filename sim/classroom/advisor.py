@@ -29,9 +29,11 @@ class Advice:
         return [(f, c) for f, c in ranked[:n] if abs(c) >= 0.005]
 
 
-def advise(actor: CrisisActor, world: WorldState) -> dict[str, list[Advice]]:
-    """For each menu, the feasible actions best first, with their factor contributions."""
-    raw = actor.advise(world)
+def advise(
+    actor: CrisisActor, world: WorldState, feasible_only: bool = True
+) -> dict[str, list[Advice]]:
+    """For each menu, the feasible actions (or all) best first, with their factor contributions."""
+    raw = actor.advise(world, feasible_only)
     advice: dict[str, list[Advice]] = {}
     for menu_name, rows in raw.items():
         menu = actor.menus[menu_name]

@@ -174,23 +174,59 @@ def classroom(
             err=True,
         )
     base = f"http://{_link_host(host)}:{port}"
-    game = session.game
-    links = [
-        {"team": seat.name, "label": seat.label, "url": f"{base}/t/{session.team_tokens[actor]}"}
-        for actor, seat in game.seats.items()
-    ]
-    click.echo(f"White cell (facilitator): {base}/f/{session.facilitator_token}")
-    click.echo(f"Board (projector):        {base}/board")
-    for link in links:
-        click.echo(f"Team {link['team']} ({link['label']}): {link['url']}")
+    links = print_links(session, base)
     click.echo(f"Stop with Ctrl+C; start again with --db {db} to resume where the game was.")
     app = create_app(session, links=links)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
     except SystemExit as exc:
         # uvicorn exits when it cannot start (it has logged why), e.g. the port was taken
         # between the check above and its own bind.
         raise WargameError(f"the server could not start on {host}:{port}") from exc
+    finally:
+        session.store.close()
+
+
+def print_links(session, base: str) -> list[dict[str, str]]:
+    """Print one labelled line per link (white cell, board, join sheet, each team); returns the
+    team links. The tokens come from the game's secrets file."""
+    from sim.classroom.keys import secrets_path
+
+    if session.keys is None:
+        raise WargameError(
+            f"{secrets_path(session.store.path)}: no such secrets file; the join links of this "
+            "game cannot be printed (the game file keeps only hashes of the tokens)"
+        )
+    game = session.game
+    links = [
+        {
+            "team": seat.name,
+            "label": seat.label,
+            "url": f"{base}/t/{session.team_tokens[actor]}",
+            "code": session.team_codes.get(actor, ""),
+        }
+        for actor, seat in game.seats.items()
+    ]
+    token = session.facilitator_token
+    click.echo(f"White cell (facilitator): {base}/f/{token}")
+    click.echo(f"Board (projector):        {base}/board")
+    click.echo(f"Join sheet (QR codes):    {base}/f/{token}/join")
+    for link in links:
+        click.echo(f"Team {link['team']} ({link['label']}): {link['url']}")
+    return links
+
+
+@click.command()
+@click.argument("game_file", type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address in the links.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def links(game_file: str, host: str, port: int) -> None:
+    """Print the links of GAME_FILE again (read from its secrets file, GAME_FILE.secrets.json)."""
+    from sim.classroom.session import GameSession
+
+    session = GameSession.open(game_file)
+    try:
+        print_links(session, f"http://{_link_host(host)}:{port}")
     finally:
         session.store.close()
 
@@ -229,5 +265,5 @@ def brief(
     click.echo(f"Wrote the brief for {data['label']} to {out}")
 
 
-#: click commands added to `wargame` (play, classroom, brief)
-COMMANDS: list[click.Command] = [play, classroom, brief]
+#: click commands added to `wargame` (play, classroom, links, brief)
+COMMANDS: list[click.Command] = [play, classroom, links, brief]

@@ -11,6 +11,11 @@ anything.
 A team's move is checked twice: when it is submitted, against the state then, and by the engine
 when the turn is played, after the turn's events have landed. A move the events made impossible
 is refused there: the model moves for the team, and the turn's record says so (`Act.refused`).
+
+Messages between teams, to the white cell and to the public are log entries too, so the game
+file holds the whole conversation with the turn each message was sent in; they change no state
+of the crisis. A white-cell ruling (an override of the adjudication) sets a state value between
+turns; its note is logged and shown to everyone.
 """
 
 from __future__ import annotations
@@ -23,8 +28,16 @@ from typing import Any
 
 from sim.classroom.advisor import top_choices
 from sim.classroom.config import INJECT_FIELDS, ClassroomConfig
-from sim.classroom.record import TurnRecord, build_acts, digest, end_label
+from sim.classroom.record import (
+    TurnRecord,
+    build_acts,
+    digest,
+    end_label,
+    hormuz_label,
+    visible_support,
+)
 from sim.engine.model import CrisisModel
+from sim.engine.world import Hormuz
 from sim.scenario.config import ContextName, Inject, Scenario
 from sim.scenario.errors import WargameError
 
@@ -35,6 +48,23 @@ MENU_TITLES = {"main": "main move", "oil_purchases": "oil purchases"}
 
 def menu_title(menu: str) -> str:
     return MENU_TITLES.get(menu, menu.replace("_", " "))
+
+
+#: the white cell, as a sender or recipient of messages
+WHITE_CELL = "white_cell"
+#: the recipient of a public statement (every team and the board)
+PUBLIC = "public"
+#: the longest message or rationale accepted, in characters
+MAX_TEXT = 2000
+#: the longest extension of a turn's clock at once, in minutes
+MAX_EXTENSION = 120.0
+#: the state values a white-cell ruling may set, and the range it accepts for each
+RULINGS: dict[str, str] = {
+    "escalation": "a rung of the escalation ladder",
+    "hormuz": "open, harassed or closed",
+    "oil_price": "a price from 1 to 1000 $/bbl",
+    "iran_stability": "a number from 0 to 1",
+}
 
 
 class Rejected(WargameError):
@@ -68,6 +98,42 @@ class Entry:
     at: float
 
 
+@dataclass(frozen=True)
+class Message:
+    """A message in a channel: team to team, to or from the white cell, or a public statement."""
+
+    seq: int
+    turn: int
+    sender: str  # a team's actor, WHITE_CELL, or an actor the model plays (its answer)
+    to: str  # an actor, WHITE_CELL or PUBLIC
+    text: str
+    at: float
+    model: bool = False  # a rule-based answer from an actor the model plays
+
+    @property
+    def visibility(self) -> str:
+        return "public" if self.to == PUBLIC else "private"
+
+    def visible_to(self, viewer: str | None) -> bool:
+        """The facilitator reads everything; the board (None) public statements only; a team
+        public statements and its own threads."""
+        if viewer == "facilitator" or self.to == PUBLIC:
+            return True
+        return viewer is not None and viewer in (self.sender, self.to)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "turn": self.turn,
+            "from": self.sender,
+            "to": self.to,
+            "visibility": self.visibility,
+            "text": self.text,
+            "at": self.at,
+            "model": self.model,
+        }
+
+
 @dataclass
 class Seat:
     """A team and the actor it plays."""
@@ -90,6 +156,8 @@ class Game:
     deadline: float | None = None
     remaining: float | None = None  # seconds left on the clock while paused
     pending: dict[str, dict[str, str]] = field(default_factory=dict)
+    rationales: dict[str, str] = field(default_factory=dict)  # why, with the pending moves
+    messages: list[Message] = field(default_factory=list)
     scheduled: list[dict[str, Any]] = field(default_factory=list)
     turns: list[TurnRecord] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
@@ -100,6 +168,9 @@ class Game:
             team.actor: Seat(team.actor, team.name, self.model.actors[team.actor].label)
             for team in self.setup.classroom.teams
         }
+        #: the state and the visible support before the first turn (turn 0 of the board's map)
+        self.initial_state = digest(self.model.world)
+        self.initial_support = visible_support(self.model.world)
 
     # ------------------------------------------------------------------ reading
 
@@ -168,7 +239,12 @@ class Game:
         return Entry("start", self.current, {"deadline": deadline}, now)
 
     def check_move(
-        self, actor: str, moves: Mapping[str, str], turn: int | None, now: float
+        self,
+        actor: str,
+        moves: Mapping[str, str],
+        turn: int | None,
+        now: float,
+        rationale: str = "",
     ) -> Entry:
         """A team's move for the current turn: every menu of its actor, each action feasible."""
         seat = self.seats.get(actor)
@@ -198,7 +274,9 @@ class Game:
                 f"the model moves for {seat.label} this turn."
             )
         chosen = self._check_actions(actor, moves)
-        return Entry("move", self.current, {"actor": actor, "moves": chosen}, now)
+        reason = _text(rationale, "The reason", required=False)
+        payload = {"actor": actor, "moves": chosen} | ({"rationale": reason} if reason else {})
+        return Entry("move", self.current, payload, now)
 
     def _check_actions(self, actor_id: str, moves: Mapping[str, str]) -> dict[str, str]:
         actor = self.model.actors[actor_id]
@@ -301,6 +379,93 @@ class Game:
             raise Rejected(f"The model {state} team {seat.name}.")
         return Entry("handover", self.current, {"actor": actor, "model_plays": model_plays}, now)
 
+    # ------------------------------------------------------------------ channels
+
+    def recipients(self, sender: str) -> list[str]:
+        """Whom `sender` (a team's actor or the white cell) may write to."""
+        if sender == WHITE_CELL:
+            return [*self.seats, PUBLIC]
+        others = [a for a in self.model.actors if a != sender]
+        return [*others, WHITE_CELL, PUBLIC]
+
+    def answers(self, recipient: str, sender: str) -> bool:
+        """Whether `recipient` answers a private message of `sender` by the model's rules: it
+        is an actor no team plays (or one handed to the model), and `sender` is a team."""
+        seat = self.seats.get(recipient)
+        return (
+            sender in self.seats
+            and recipient in self.model.actors
+            and (seat is None or seat.model_plays)
+        )
+
+    def check_message(
+        self, sender: str, to: str, text: str, now: float, model: bool = False
+    ) -> Entry:
+        self._check_running()
+        if model:
+            if sender not in self.model.actors or to not in self.seats:
+                raise Rejected("Only an actor the model plays answers a team.")
+        elif sender != WHITE_CELL and sender not in self.seats:
+            raise Rejected(f"No team plays '{sender}' in this game.")
+        elif to not in self.recipients(sender):
+            raise Rejected(
+                f"Unknown recipient '{to}': write to a team or actor, {WHITE_CELL} or {PUBLIC}."
+            )
+        body = _text(text, "The message")
+        payload = {"from": sender, "to": to, "text": body, "model": model}
+        payload["visibility"] = "public" if to == PUBLIC else "private"
+        return Entry("message", self.current, payload, now)
+
+    def check_ruling(self, variable: str, value: str, note: str, now: float) -> Entry:
+        """Override the adjudication: set one state value before the next turn, with a note."""
+        self._check_running()
+        if variable not in RULINGS:
+            raise Rejected(f"Unknown state value '{variable}' (one of: {', '.join(RULINGS)}).")
+        why = _text(note, "The note for the log")
+        world = self.model.world
+        number = self._ruling_value(variable, str(value).strip())
+        previous = getattr(world, variable)[0].item()
+        payload = {"variable": variable, "value": number, "previous": previous, "note": why}
+        return Entry("ruling", self.current, payload, now)
+
+    def _ruling_value(self, variable: str, value: str) -> float | int:
+        expected = f"Expected {RULINGS[variable]} for {variable}, got '{value}'."
+        if variable == "hormuz":
+            names = {h.name.lower(): int(h) for h in Hormuz}
+            if value.lower() in names:
+                return names[value.lower()]
+        try:
+            number = float(value)
+        except ValueError:
+            raise Rejected(expected) from None
+        ladder = len(self.setup.scenario.ladders.escalation)
+        limits = {
+            "escalation": (0, ladder - 1),
+            "hormuz": (0, len(Hormuz) - 1),
+            "oil_price": (1.0, 1000.0),
+            "iran_stability": (0.0, 1.0),
+        }[variable]
+        whole = variable in ("escalation", "hormuz")
+        if not limits[0] <= number <= limits[1] or (whole and not number.is_integer()):
+            raise Rejected(expected)
+        return int(number) if whole else number
+
+    def check_extend(self, minutes: float | str, now: float) -> Entry:
+        """Give the teams more time on this turn's clock (running or paused)."""
+        self._check_running()
+        try:
+            number = float(minutes)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not 0.0 < number <= MAX_EXTENSION:
+            raise Rejected(f"Expected a number of minutes from 0 to {MAX_EXTENSION:g}.")
+        seconds = 60.0 * number
+        if self.paused and self.remaining is not None:
+            return Entry("extend", self.current, {"remaining": self.remaining + seconds}, now)
+        if not self.paused and self.opened and self.deadline is not None:
+            return Entry("extend", self.current, {"deadline": self.deadline + seconds}, now)
+        raise Rejected("No clock is running: the turn is not open or has no deadline.")
+
     def check_pause(self, now: float) -> Entry:
         self._check_running()
         if self.paused:
@@ -355,7 +520,7 @@ class Game:
         if entry.turn != self.current:
             raise ValueError(f"entry for turn {entry.turn} applied in turn {self.current}")
         handler = getattr(self, f"_apply_{entry.kind}")
-        record = handler(entry.payload)
+        record = handler(entry) if entry.kind == "message" else handler(entry.payload)
         self.entries.append(entry)
         return record
 
@@ -365,6 +530,27 @@ class Game:
 
     def _apply_move(self, payload: dict) -> None:
         self.pending[payload["actor"]] = dict(payload["moves"])
+        self.rationales[payload["actor"]] = payload.get("rationale", "")
+
+    def _apply_message(self, entry: Entry) -> None:
+        p = entry.payload
+        number = len(self.messages) + 1
+        message = Message(number, entry.turn, p["from"], p["to"], p["text"], entry.at, p["model"])
+        self.messages.append(message)
+
+    def _apply_ruling(self, payload: dict) -> None:
+        getattr(self.model.world, payload["variable"])[:] = payload["value"]
+        name = payload["variable"].replace("_", " ")
+        shown = hormuz_label(payload["value"]) if payload["variable"] == "hormuz" else None
+        value = shown or f"{payload['value']:g}"
+        note = f"White cell ruling: {name} set to {value}. {payload['note']}"
+        self.scheduled.append({"event": None, "note": note, "public": True, "ruling": payload})
+
+    def _apply_extend(self, payload: dict) -> None:
+        if "remaining" in payload:
+            self.remaining = payload["remaining"]
+        else:
+            self.deadline = payload["deadline"]
 
     def _apply_inject(self, payload: dict) -> None:
         fields = {name: payload[name] for name in INJECT_FIELDS}
@@ -375,6 +561,7 @@ class Game:
         self.seats[payload["actor"]].model_plays = payload["model_plays"]
         if payload["model_plays"]:
             self.pending.pop(payload["actor"], None)
+            self.rationales.pop(payload["actor"], None)
 
     def _apply_pause(self, payload: dict) -> None:
         self.paused = True
@@ -412,10 +599,23 @@ class Game:
             discovered=[power for power, found in report.discovered.items() if found[0]],
             ended=self.end_state() if report.ended[0] else None,
             state=self.digest(),
+            rationales={a: self.rationales[a] for a in moves if self.rationales.get(a)},
+            visible_support=visible_support(model.world),
         )
         self.turns.append(record)
         self.pending.clear()
+        self.rationales.clear()
         self.scheduled.clear()
         self.opened = False
         self.deadline = None
         return record
+
+
+def _text(text: str, what: str, required: bool = True) -> str:
+    """Free text from a player: stripped, not empty if required, not longer than MAX_TEXT."""
+    body = str(text or "").strip()
+    if required and not body:
+        raise Rejected(f"{what} is empty.")
+    if len(body) > MAX_TEXT:
+        raise Rejected(f"{what} is too long: {len(body)} characters, at most {MAX_TEXT}.")
+    return body

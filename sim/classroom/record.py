@@ -67,6 +67,8 @@ class TurnRecord:
     discovered: list[str]  # great powers whose covert support was exposed this turn
     ended: str | None  # how the crisis ended, if it ended this turn
     state: dict[str, Any]  # the world after the turn (see `digest`)
+    rationales: dict[str, str] = field(default_factory=dict)  # team actor -> its reason
+    visible_support: dict[str, int] = field(default_factory=dict)  # power -> rung seen
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -145,6 +147,11 @@ def digest(world: WorldState, row: int = 0) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+def visible_support(world: WorldState, row: int = 0) -> dict[str, int]:
+    """Each great power's support as the world sees it (covert help hidden until exposed)."""
+    return {p: int(world.public_support(p)[row]) for p in world.great_power_ids()}
 
 
 def end_label(world: WorldState, row: int = 0) -> str | None:

@@ -1,8 +1,9 @@
 """A game bound to its file: commands are checked, applied, then saved in one transaction.
 
 The session is what the web server and the terminal talk to. It owns the lock (web requests
-arrive on several threads), the clock (injectable, so tests can move time), the join tokens,
-and the rule that the file and the game in memory never disagree. An accepted command is first
+arrive on several threads), the clock (injectable, so tests can move time), the join tokens
+(checked against the hashes in the file; known in clear only from the secrets file), and the
+rule that the file and the game in memory never disagree. An accepted command is first
 applied to the game in memory, because a played turn's state is only known once the turn is
 played; then the log entry and, for a played turn, the state it produced are written in one
 transaction. A command that fails to apply is therefore never saved, and if saving fails the
@@ -20,9 +21,19 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any
 
+from sim.classroom import replies
 from sim.classroom.config import ClassroomConfig, classroom_for, load_game_config
 from sim.classroom.game import Entry, Game, Setup, TurnRecord
-from sim.classroom.store import GameFileError, GameStore
+from sim.classroom.keys import (
+    Secrets,
+    new_code,
+    new_token,
+    normal_code,
+    read_secrets,
+    secrets_path,
+    write_secrets,
+)
+from sim.classroom.store import GameFileError, GameStore, hashed
 from sim.scenario.config import Scenario
 from sim.scenario.errors import WargameError
 
@@ -31,11 +42,6 @@ Clock = Callable[[], float]
 
 class ReplayError(WargameError):
     """A saved game that no longer replays to the state it reached (the model has changed)."""
-
-
-def new_token() -> str:
-    """An unguessable join token (256 bits)."""
-    return secrets.token_urlsafe(32)
 
 
 def replay(setup: Setup, entries: Sequence[Entry], states: dict[int, dict[str, Any]]) -> Game:
@@ -58,15 +64,21 @@ class GameSession:
         self,
         store: GameStore,
         game: Game,
-        facilitator_token: str,
-        team_tokens: dict[str, str],
+        facilitator_hash: str,
+        team_hashes: dict[str, tuple[str, str]],
+        keys: Secrets | None,
         clock: Clock = time.time,
     ) -> None:
         self.store = store
         self.game = game
-        self.facilitator_token = facilitator_token
-        self.team_tokens = team_tokens
+        self.facilitator_hash = facilitator_hash
+        #: actor -> (hash of its token, hash of its join code)
+        self.team_hashes = team_hashes
+        #: the tokens in clear, when this process made them or could read the secrets file
+        self.keys = keys
         self.clock = clock
+        #: bumped by every saved command: live pages compare it to know when to look again
+        self.revision = 0
         self.lock = threading.RLock()
         #: why no command is accepted any more (the file could not be read back), if so
         self.broken: str | None = None
@@ -100,10 +112,15 @@ class GameSession:
             game = Game(setup)
         except (ValueError, TypeError, OverflowError) as exc:
             raise WargameError(f"cannot start the game: {exc}") from None
-        new_file = str(db) != ":memory:" and not Path(db).exists()
+        memory = str(db) == ":memory:"
+        new_file = not memory and not Path(db).exists()
         store = GameStore(db, create=True)
-        facilitator = new_token()
-        teams = [(t.actor, t.name, new_token()) for t in classroom.teams]
+        keys = Secrets(
+            new_token(),
+            {t.actor: new_token() for t in classroom.teams},
+            {t.actor: new_code() for t in classroom.teams},
+        )
+        hashes = {a: (hashed(keys.teams[a]), hashed(keys.codes[a])) for a in keys.teams}
         try:
             store.create(
                 {
@@ -112,11 +129,13 @@ class GameSession:
                     "seed": seed,
                     "scenario": scenario.model_dump(mode="json", by_alias=True),
                     "classroom": classroom.model_dump(mode="json"),
-                    "facilitator_token": facilitator,
+                    "facilitator_hash": hashed(keys.facilitator),
                     "created": clock(),
                 },
-                teams,
+                [(t.actor, t.name, *hashes[t.actor]) for t in classroom.teams],
             )
+            if not memory:
+                write_secrets(db, keys)
         except Exception as exc:
             store.close()
             if new_file:
@@ -125,7 +144,7 @@ class GameSession:
             if isinstance(exc, WargameError):
                 raise
             raise GameFileError(f"could not write the game file {db}: {exc}") from None
-        return cls(store, game, facilitator, {a: t for a, _, t in teams}, clock)
+        return cls(store, game, hashed(keys.facilitator), hashes, keys, clock)
 
     @classmethod
     def open(cls, db: str | Path, clock: Clock = time.time) -> GameSession:
@@ -134,8 +153,9 @@ class GameSession:
         try:
             setup = cls._setup(store)
             game = replay(setup, store.entries(), store.states())
-            teams = store.teams()
-            facilitator = store.meta()["facilitator_token"]
+            hashes = {a: (token, code) for a, _, token, code in store.teams()}
+            facilitator = store.meta()["facilitator_hash"]
+            keys = read_secrets(db)
         except WargameError:
             store.close()
             raise
@@ -143,7 +163,13 @@ class GameSession:
             store.close()
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise GameFileError(f"{db}: damaged game file ({first})") from None
-        return cls(store, game, facilitator, {a: t for a, _, t in teams}, clock)
+        if keys is not None and (
+            hashed(keys.facilitator) != facilitator
+            or any(hashed(keys.teams.get(a, "")) != h[0] for a, h in hashes.items())
+        ):
+            store.close()
+            raise GameFileError(f"{secrets_path(db)} holds the secrets of another game")
+        return cls(store, game, facilitator, hashes, keys, clock)
 
     @staticmethod
     def _setup(store: GameStore) -> Setup:
@@ -162,16 +188,40 @@ class GameSession:
 
     # ------------------------------------------------------------------ tokens
 
+    @property
+    def facilitator_token(self) -> str:
+        """The facilitator's token in clear (known only with the secrets)."""
+        return self.keys.facilitator if self.keys else ""
+
+    @property
+    def team_tokens(self) -> dict[str, str]:
+        """Each team's token in clear (empty without the secrets)."""
+        return dict(self.keys.teams) if self.keys else {}
+
+    @property
+    def team_codes(self) -> dict[str, str]:
+        return dict(self.keys.codes) if self.keys else {}
+
     def team_for(self, token: str) -> str | None:
-        """The actor whose team holds this join token, compared in constant time."""
+        """The actor whose team holds this join token, its hash compared in constant time."""
+        digest = hashed(token)
         found = None
-        for actor, expected in self.team_tokens.items():
-            if secrets.compare_digest(token.encode(), expected.encode()):
+        for actor, (expected, _) in self.team_hashes.items():
+            if secrets.compare_digest(digest, expected):
+                found = actor
+        return found
+
+    def team_for_code(self, code: str) -> str | None:
+        """The actor whose team was given this short join code."""
+        digest = hashed(normal_code(code))
+        found = None
+        for actor, (_, expected) in self.team_hashes.items():
+            if secrets.compare_digest(digest, expected):
                 found = actor
         return found
 
     def is_facilitator(self, token: str) -> bool:
-        return secrets.compare_digest(token.encode(), self.facilitator_token.encode())
+        return secrets.compare_digest(hashed(token), self.facilitator_hash)
 
     # ------------------------------------------------------------------ commands
 
@@ -200,6 +250,7 @@ class GameSession:
             if isinstance(exc, WargameError):
                 raise
             raise WargameError(f"could not save the game to {self.store.path}: {exc}") from exc
+        self.revision += 1
         return record
 
     def _tick(self, now: float) -> TurnRecord | None:
@@ -214,11 +265,32 @@ class GameSession:
     def start(self, timed: bool = True) -> None:
         self._run(lambda now: self.game.check_start(now, timed))
 
-    def submit(self, actor: str, moves: dict[str, str], turn: int | None = None) -> None:
-        """A team's move for `turn` (by default the turn open when the move arrives)."""
+    def submit(
+        self, actor: str, moves: dict[str, str], turn: int | None = None, rationale: str = ""
+    ) -> None:
+        """A team's move for `turn` (by default the turn open when the move arrives), with the
+        team's reason for it if it gave one."""
         with self.lock:
             meant = self.game.current if turn is None else turn
-            self._run(lambda now: self.game.check_move(actor, moves, meant, now))
+            self._run(lambda now: self.game.check_move(actor, moves, meant, now, rationale))
+
+    def message(self, sender: str, to: str, text: str) -> str | None:
+        """Send a message; an actor the model plays answers a private one at once. Returns the
+        answer, if any."""
+        with self.lock:
+            self._run(lambda now: self.game.check_message(sender, to, text, now))
+            if not self.game.answers(to, sender):
+                return None
+            answer = replies.reply(self.game, to, sender, text)
+            self._run(lambda now: self.game.check_message(to, sender, answer, now, model=True))
+            return answer
+
+    def rule(self, variable: str, value: str, note: str) -> None:
+        """The white cell overrides the adjudication: a state value set, with a note."""
+        self._run(lambda now: self.game.check_ruling(variable, value, note, now))
+
+    def extend(self, minutes: float | str) -> None:
+        self._run(lambda now: self.game.check_extend(minutes, now))
 
     def close(self, force: bool = False) -> TurnRecord | None:
         return self._run(lambda now: self.game.check_close(now, force))

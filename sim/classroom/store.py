@@ -5,11 +5,18 @@ validated scenario itself, so a later edit of the YAML cannot change a game in p
 seed, the teams with their join tokens, and the log of accepted commands. After each played
 turn the state it produced is stored beside the log entry, in the same transaction, so that a
 replay can prove it reached the same state.
+
+The file holds no secret: tokens and join codes are stored as SHA-256 hashes (a token carries
+256 random bits, so a plain hash cannot be reversed), and the file is created readable by its
+owner only. The tokens themselves live in a separate secrets file beside it (see
+`sim.classroom.secrets`), from which the links can be printed again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -20,14 +27,15 @@ from typing import Any
 from sim.classroom.game import Entry
 from sim.scenario.errors import WargameError
 
-FORMAT = 1
+FORMAT = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS teams (
     actor TEXT PRIMARY KEY,
     name TEXT NOT NULL,
-    token TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL UNIQUE,
+    code_hash TEXT NOT NULL,
     position INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS log (
@@ -43,6 +51,20 @@ CREATE TABLE IF NOT EXISTS turns (
     state TEXT NOT NULL
 );
 """
+
+
+def hashed(secret: str) -> str:
+    """The SHA-256 hex digest a token or join code is stored and compared as."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_private(path: str | Path) -> None:
+    """Create `path` empty and readable by its owner only (0600), or make an existing file so.
+
+    SQLite gives its -wal and -shm files the permissions of the database file.
+    """
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
 
 
 class GameFileError(WargameError):
@@ -65,6 +87,12 @@ class GameStore:
         memory = self.path == ":memory:"
         if not create and not memory and not Path(self.path).is_file():
             raise GameFileError(f"{self.path}: no such game file")
+        if create and not memory and not Path(self.path).exists():
+            try:
+                create_private(self.path)
+            except OSError as exc:
+                why = exc.strerror or exc
+                raise GameFileError(f"cannot create the game file {self.path}: {why}") from None
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         except sqlite3.Error as exc:
@@ -119,8 +147,9 @@ class GameStore:
                 raise
             self._db.execute("COMMIT")
 
-    def create(self, meta: dict[str, Any], teams: list[tuple[str, str, str]]) -> None:
-        """Write a new game's setup: meta values and (actor, name, token) per team."""
+    def create(self, meta: dict[str, Any], teams: list[tuple[str, str, str, str]]) -> None:
+        """Write a new game's setup: meta values and (actor, name, token hash, code hash) per
+        team."""
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM meta WHERE key = 'format'").fetchone():
                 raise GameFileError(f"{self.path} already holds a game")
@@ -128,8 +157,9 @@ class GameStore:
             rows += [(key, json.dumps(value)) for key, value in meta.items()]
             db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows)
             db.executemany(
-                "INSERT INTO teams (actor, name, token, position) VALUES (?, ?, ?, ?)",
-                [(actor, name, token, i) for i, (actor, name, token) in enumerate(teams)],
+                "INSERT INTO teams (actor, name, token_hash, code_hash, position) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(a, name, token, code, i) for i, (a, name, token, code) in enumerate(teams)],
             )
 
     def append(self, entry: Entry, state: dict[str, Any] | None = None) -> int:
@@ -153,6 +183,7 @@ class GameStore:
         if target_path.exists():
             raise GameFileError(f"{path} already exists")
         try:
+            create_private(target_path)
             with self._lock:
                 target = sqlite3.connect(str(path))
                 try:
@@ -180,13 +211,13 @@ class GameStore:
             raise GameFileError(f"{self.path}: game file format {meta['format']} is not supported")
         return meta
 
-    def teams(self) -> list[tuple[str, str, str]]:
-        """(actor, name, token) of each team, in the order the scenario lists them."""
+    def teams(self) -> list[tuple[str, str, str, str]]:
+        """(actor, name, token hash, code hash) of each team, in the scenario's order."""
         with self._reading():
             rows = self._db.execute(
-                "SELECT actor, name, token FROM teams ORDER BY position"
+                "SELECT actor, name, token_hash, code_hash FROM teams ORDER BY position"
             ).fetchall()
-        return [(a, n, t) for a, n, t in rows]
+        return [(a, n, t, c) for a, n, t, c in rows]
 
     def entries(self) -> list[Entry]:
         with self._reading():

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.classroom import channels
 from sim.classroom.advisor import advise
-from sim.classroom.game import Game, menu_title
+from sim.classroom.game import RULINGS, WHITE_CELL, Game, menu_title
 from sim.classroom.record import Act, TurnRecord, hormuz_label
+from sim.engine.decision import PHASES
+from sim.engine.effects import EFFECTS
 
 #: the rung of the support ladder that shares intelligence with its target
 INTELLIGENCE_RUNG = "intelligence_sharing"
@@ -172,6 +175,8 @@ def board(game: Game, now: float) -> dict[str, Any]:
         "state": public_state(game),
         "feed": feed(game),
         "announced": [p["note"] for p in game.scheduled if p["public"]],
+        "progress": progress(game),
+        "messages": channels.visible(game, None),
     }
 
 
@@ -221,29 +226,76 @@ def _private_status(game: Game, actor: str) -> list[str]:
     return lines
 
 
+def expected_effects(menu, index: int) -> str:
+    """What an action does to the world, as its effects in the scenario say."""
+    parts = [
+        f"{name.replace('_', ' ')} {value:+g}"
+        for name, value in zip(EFFECTS, menu.effects[index].tolist(), strict=True)
+        if value
+    ]
+    return ", ".join(parts)
+
+
 def menus(game: Game, actor: str) -> list[dict[str, Any]]:
-    """The actor's menus with each action's description and whether it is possible now."""
+    """The actor's menus: actions in the menu's order, and grouped by phase (diplomatic,
+    economic, covert, military), each with its description, what it needs, what it does,
+    whether it is possible now and where the advisor ranks it."""
     actor_obj = game.model.actors[actor]
     pending = game.pending.get(actor, {})
+    ranked = advise(actor_obj, game.model.world) if game.classroom.advisor else {}
     result = []
     for name, menu in actor_obj.menus.items():
         feasible = game.feasible(actor, name)
+        order = [row.action for row in ranked.get(name, [])]
+        phases: dict[str, list[dict[str, Any]]] = {}
         actions = []
         for i, action in enumerate(menu.actions):
             level = int(menu.levels[i])
+            needs = [
+                f"{c.variable.replace('_', ' ')} {c.op} {c.value:g}" for c in menu.conditions[i]
+            ]
+            rank = order.index(action) + 1 if action in order else None
             actions.append(
                 {
                     "action": action,
                     "description": menu.descriptions[i],
                     "feasible": feasible[i],
                     "why_not": "" if feasible[i] else game.why_not(actor, name, action),
+                    "needs": " and ".join(needs),
+                    "effects": expected_effects(menu, i),
+                    "advisor_rank": rank,
+                    "advisor_of": len(order),
                     "rung": f"support {level}" if level >= 0 else "",
                     "covert": bool(menu.covert[i]),
                     "chosen": pending.get(name) == action,
                 }
             )
-        result.append({"menu": name, "title": menu_title(name), "actions": actions})
+            phases.setdefault(PHASES[int(menu.phases[i])], []).append(actions[-1])
+        groups = [{"phase": p, "actions": phases[p]} for p in PHASES if p in phases]
+        result.append(
+            {"menu": name, "title": menu_title(name), "phases": groups, "actions": actions}
+        )
     return result
+
+
+def describe(game: Game, actor: str, menu: str, action: str) -> str:
+    """An action as the pages name it: its description (its identifier if it has none)."""
+    menus = game.model.actors[actor].menus
+    if menu in menus and action in menus[menu].actions:
+        return menus[menu].descriptions[menus[menu].index(action)]
+    return action
+
+
+def progress(game: Game) -> dict[str, Any]:
+    """How many teams have submitted this turn ("2 of 3 teams in"); never what they chose."""
+    playing = [a for a, s in game.seats.items() if not s.model_plays]
+    done = [a for a in playing if a in game.pending]
+    return {
+        "in": len(done),
+        "of": len(playing),
+        "teams": [game.seats[a].name for a in done],
+        "open": game.phase.value == "open",
+    }
 
 
 def advice(game: Game, actor: str, rows: int = 3) -> list[dict[str, Any]]:
@@ -296,6 +348,10 @@ def team(game: Game, actor: str, now: float) -> dict[str, Any]:
         "submitted": dict(game.pending.get(actor, {})),
         "refused": refusals(game, actor),
         "advisor": advice(game, actor) if game.classroom.advisor and not game.ended else [],
+        "rationale": game.rationales.get(actor, ""),
+        "progress": progress(game),
+        "threads": channels.threads(game, actor),
+        "recipients": channels.recipients(game, actor),
     }
 
 
@@ -321,6 +377,7 @@ def facilitator(game: Game, now: float) -> dict[str, Any]:
                 "status": status,
                 "model_plays": seat.model_plays,
                 "moves": submitted or {},
+                "rationale": game.rationales.get(actor, ""),
             }
         )
     true_support = [
@@ -349,4 +406,23 @@ def facilitator(game: Game, now: float) -> dict[str, Any]:
         "refused": refusals(game, reader="white cell"),
         "deadline_minutes": game.classroom.deadline_minutes,
         "advisor": game.classroom.advisor,
+        "progress": progress(game),
+        "messages": channels.visible(game, "facilitator"),
+        "recipients": channels.recipients(game, WHITE_CELL),
+        "rulings": rulings(game),
     }
+
+
+def rulings(game: Game) -> list[dict[str, str]]:
+    """The state values the white cell may override, with their current values."""
+    world = game.model.world
+    current = {
+        "escalation": str(int(world.escalation[0])),
+        "hormuz": hormuz_label(world.hormuz[0]),
+        "oil_price": f"{float(world.oil_price[0]):.1f}",
+        "iran_stability": f"{float(world.iran_stability[0]):.2f}",
+    }
+    return [
+        {"name": name, "label": name.replace("_", " "), "expects": expects, "now": current[name]}
+        for name, expects in RULINGS.items()
+    ]
