@@ -4,6 +4,7 @@ one line on folders without results."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -97,7 +98,8 @@ def test_every_figure_type_is_a_valid_png_and_svg(single: Results, single_plots:
         "key_probabilities",
         "support_ladder",
         "end_states",
-        "fan_escalation",
+        "over_time_escalation",
+        "over_time_russia_support",
         "fan_oil_price",
         "first_events",
         "factors_russia",
@@ -134,10 +136,11 @@ def test_support_ladder_names_every_rung_for_both_powers(single_plots: Path) -> 
 
 def test_ladder_outcomes_and_fans_use_ladder_names(single_plots: Path) -> None:
     assert "7 direct intervention" in svg_text(single_plots / "outcome_china_max_support.svg")
-    escalation = svg_text(single_plots / "fan_escalation.svg")
+    escalation = svg_text(single_plots / "over_time_escalation.svg")
     assert "8 regime change war" in escalation and "4 limited strikes" in escalation
-    assert "carried forward" in escalation and "90 % band" in escalation
-    assert "$/bbl" in svg_text(single_plots / "fan_oil_price.svg")
+    assert "carried forward" in escalation and "Share of runs on each rung" in escalation
+    oil = svg_text(single_plots / "fan_oil_price.svg")
+    assert "$/bbl" in oil and "90 % band" in oil
 
 
 def test_end_states_and_first_events(single_plots: Path) -> None:
@@ -235,7 +238,7 @@ def test_plot_command_draws_per_point_overlays_for_a_sweep(
     specs, _ = plots.figure_specs(Results.load(sweep_folder))
     assert sorted(p.stem for p in figures.glob("*.svg")) == sorted(s.name for s in specs)
     assert not list(figures.glob("*.png"))
-    for name in ("outcome_war", "outcome_russia_max_support", "support_ladder", "fan_escalation"):
+    for name in ("outcome_war", "outcome_russia_max_support", "support_ladder", "fan_oil_price"):
         text = svg_text(figures / f"{name}.svg")
         # one row or panel per sweep point, labelled with its parameter value
         assert "russia_ukraine_commitment = 0.1" in text, name
@@ -285,3 +288,41 @@ def test_plot_command_without_results_exits_2_with_one_line(
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:")
     assert not (folder / "plots").exists()
+
+
+def test_rung_shares_per_turn_are_the_trajectories_distribution(single: Results) -> None:
+    from sim.analysis import measures
+
+    frame = single.trajectories[single.trajectories.point == 0]
+    shares = measures.rung_shares(frame, "escalation", len(single.labels.escalation_ladder))
+    assert np.allclose(shares.sum(axis=1), 1.0)
+    last = frame[frame.turn == frame.turn.max()]["escalation"]
+    for rung in range(len(single.labels.escalation_ladder)):
+        assert shares.iloc[-1][rung] == pytest.approx((last == rung).mean())
+
+
+def test_rerun_with_more_runs_redraws_and_nothing_stale_survives(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    config = CONFIG_ROOT / "baseline.yaml"
+    run_batch(config, runs=30, workers=1, out=out, show_progress=False)
+    first = Results.load(out)
+    drawn: list[bool] = []
+    plots.save_all(first, formats=("svg",), dpi=50)
+    stale = out / "plots" / "outcome_no_longer_drawn.svg"
+    cache = json.loads((out / "plots" / ".gallery.json").read_text())
+    cache["outcome_no_longer_drawn"] = {"key": "x", "formats": ["svg"]}
+    (out / "plots" / ".gallery.json").write_text(json.dumps(cache))
+    stale.write_text("<svg/>")
+    # nothing new: every figure is reused
+    plots.save_all(first, formats=("svg",), dpi=50, progress=lambda i, n, f, d: drawn.append(d))
+    assert drawn and not any(drawn)
+    assert not stale.exists()
+    # more runs in the same folder: every figure is redrawn and says so
+    run_batch(config, runs=45, workers=1, out=out, show_progress=False)
+    drawn.clear()
+    plots.save_all(
+        Results.load(out), formats=("svg",), dpi=50, progress=lambda *a: drawn.append(a[3])
+    )
+    assert drawn and all(drawn)
+    assert "n = 45" in svg_text(out / "plots" / "key_probabilities.svg")
+    assert "n = 30" not in svg_text(out / "plots" / "support_ladder.svg")

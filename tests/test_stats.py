@@ -13,6 +13,7 @@ from scipy import stats as sps
 from sim.analysis.markdown import block_markdown as summary_markdown
 from sim.analysis.stats import (
     DEFAULT_TARGETS,
+    bootstrap_mean_ci,
     categorical_summary,
     compare,
     convergence_note,
@@ -191,8 +192,32 @@ def test_numeric_summary_values() -> None:
         "min",
         "max",
         "ci",
+        "ci_method",
         "n",
     }
+    assert out["ci_method"] == "t"
+
+
+def test_a_rare_count_has_a_mean_interval_that_never_goes_negative() -> None:
+    """0.1 % of runs with one turn of closure: the t-interval would go below zero."""
+    x = np.zeros(2000)
+    x[:2] = 1.0
+    t_low = x.mean() - sps.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    assert t_low < 0  # the normal approximation fails here
+    out = numeric_summary(x)
+    low, high = out["ci"]
+    assert out["ci_method"] == "bootstrap"
+    assert 0.0 <= low <= out["mean"] <= high <= 1.0
+    assert high == pytest.approx(0.0025, abs=0.001)
+    assert numeric_summary(x)["ci"] == out["ci"]  # seeded: the same data, the same interval
+
+
+def test_bootstrap_interval_covers_the_mean_of_continuous_data() -> None:
+    x = np.random.default_rng(3).exponential(size=3000)
+    low, high = bootstrap_mean_ci(x, 0.95)
+    half = 1.96 * x.std(ddof=1) / np.sqrt(x.size)
+    assert low == pytest.approx(x.mean() - half, rel=0.05)
+    assert high == pytest.approx(x.mean() + half, rel=0.05)
 
 
 def test_numeric_summary_matches_scipy_t_interval() -> None:

@@ -135,25 +135,55 @@ class Labels:
         cls, scenario: Scenario, name: str | None = None, others: Mapping[str, Scenario] = {}
     ) -> Labels:
         """Labels of `scenario`; `others` adds the descriptions of a scenario list's members."""
-        actors = scenario.actors
+        return cls._build(
+            name or scenario.name,
+            scenario.ladders,
+            scenario.actors,
+            scenario.turn_days,
+            scenario.dynamics.iran.collapse_threshold,
+            scenario.description,
+            {label: s.description for label, s in others.items()},
+        )
+
+    @classmethod
+    def from_tree(cls, tree: Mapping, name: str, descriptions: Mapping[str, str] = {}) -> Labels:
+        """Labels from a resolved scenario tree, validating only the parts words come from
+        (ladders, actors): a results folder written by an older version still reads."""
+        from sim.scenario.config import ActorConfig, Ladders
+
+        iran = ((tree.get("dynamics") or {}).get("iran")) or {}
+        collapse = iran.get("collapse_threshold")
+        return cls._build(
+            name,
+            Ladders.model_validate(tree.get("ladders")),
+            {a: ActorConfig.model_validate(c) for a, c in (tree.get("actors") or {}).items()},
+            float(tree.get("turn_days", 1.0)),
+            None if collapse is None else float(collapse),
+            str(tree.get("description") or ""),
+            descriptions,
+        )
+
+    @classmethod
+    def _build(
+        cls, name, ladders, actors, turn_days, collapse, description, descriptions
+    ) -> Labels:
         levels = {
             a: {act: spec.level for act, spec in c.actions.items() if spec.level is not None}
             for a, c in actors.items()
         }
-        descriptions = {label: " ".join(s.description.split()) for label, s in others.items()}
         return cls(
-            name=name or scenario.name,
-            escalation_ladder=list(scenario.ladders.escalation),
-            support_ladder=list(scenario.ladders.support),
-            war_threshold=scenario.ladders.war_threshold,
-            turn_days=scenario.turn_days,
-            collapse_threshold=scenario.dynamics.iran.collapse_threshold,
+            name=name,
+            escalation_ladder=list(ladders.escalation),
+            support_ladder=list(ladders.support),
+            war_threshold=ladders.war_threshold,
+            turn_days=turn_days,
+            collapse_threshold=collapse,
             actor_labels={a: c.label for a, c in actors.items()},
             gulf_moves={a: list(c.actions) for a, c in actors.items() if c.kind == "gulf_state"},
             action_levels=levels,
             action_order={a: list(c.actions) for a, c in actors.items()},
-            descriptions=descriptions,
-            description=" ".join(scenario.description.split()),
+            descriptions={k: " ".join(v.split()) for k, v in descriptions.items()},
+            description=" ".join(description.split()),
         )
 
     def label(self, actor: str) -> str:

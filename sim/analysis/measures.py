@@ -398,3 +398,31 @@ def factor_table(results: Results, actor: str, menu: str = "main") -> pd.DataFra
     table["count"] = counts
     table["share"] = counts / counts.sum()
     return table
+
+
+# ----------------------------------------------------------------------------- ordinal over time
+
+#: trajectory variables that are rungs of a ladder (or states), not quantities
+ORDINAL_VARIABLES = ("escalation", "russia_support", "china_support", "hormuz")
+HORMUZ_STATES = ["open", "harassed", "closed"]
+
+
+def ordinal_levels(variable: str, labels: Labels) -> list[str]:
+    """The named levels of an ordinal trajectory variable, bottom rung first."""
+    if variable == "escalation":
+        ladder = labels.escalation_ladder
+    elif variable.endswith("_support"):
+        ladder = labels.support_ladder
+    elif variable == "hormuz":
+        return list(HORMUZ_STATES)
+    else:
+        raise WargameError(f"{variable}: not a ladder variable ({', '.join(ORDINAL_VARIABLES)})")
+    return [rung_label(ladder, i) for i in range(len(ladder))]
+
+
+def rung_shares(frame: pd.DataFrame, variable: str, levels: int) -> pd.DataFrame:
+    """Share of replications on each level per turn (rows: turns, columns: levels 0..)."""
+    values = frame[variable].round().astype(int).clip(0, levels - 1)
+    counts = pd.crosstab(frame["turn"], values)
+    counts = counts.reindex(columns=range(levels), fill_value=0)
+    return counts.div(counts.sum(axis=1), axis=0)

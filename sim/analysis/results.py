@@ -117,42 +117,47 @@ class Results:
     @cached_property
     def scenario(self) -> Scenario:
         """The run's validated scenario (the first point's, for a sweep or scenario list)."""
-        return self._scenarios()[0][1]
-
-    def _scenarios(self) -> list[tuple[str, Scenario]]:
-        """Each distinct scenario of the run, validated from the folder's config.yaml."""
         from pydantic import ValidationError
 
         from sim.scenario.config import Scenario
 
+        try:
+            return Scenario.model_validate(next(iter(self._trees().values())))
+        except ValidationError as exc:
+            raise self._config_error(exc) from None
+
+    def _trees(self) -> dict[str, dict]:
+        """The resolved scenario of each distinct scenario of the run, from config.yaml."""
         file = self.path / CONFIG
         try:
             resolved = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
         except (OSError, yaml.YAMLError):
-            raise ResultsFolderError(
-                f"{file}: missing or unreadable resolved configuration"
-            ) from None
-        points = (resolved or {}).get("points") if isinstance(resolved, dict) else None
+            raise ResultsFolderError(f"{file}: missing or unreadable configuration") from None
+        points = resolved.get("points") if isinstance(resolved, dict) else None
         if not points:
-            raise ResultsFolderError(
-                f"{file}: points: expected the resolved scenario of each point"
-            )
+            raise ResultsFolderError(f"{file}: points: expected each point's scenario")
         trees: dict[str, dict] = {}
         for point in points:
             trees.setdefault(str(point.get("scenario")), point.get("config") or {})
-        try:
-            return [(label, Scenario.model_validate(tree)) for label, tree in trees.items()]
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = ".".join(str(p) for p in error["loc"])
-            raise ResultsFolderError(f"{file}: {where}: {error['msg']}") from None
+        return trees
+
+    def _config_error(self, exc) -> ResultsFolderError:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        return ResultsFolderError(f"{self.path / CONFIG}: {where}: {error['msg']}")
 
     @cached_property
     def labels(self) -> Labels:
-        """Ladder, actor and outcome words from the validated scenario of the run."""
-        scenarios = self._scenarios()
-        others = dict(scenarios) if len(scenarios) > 1 else {}
-        return Labels.from_scenario(scenarios[0][1], self.name, others)
+        """Ladder, actor and outcome words from the validated configuration of the run."""
+        from pydantic import ValidationError
+
+        trees = self._trees()
+        first = next(iter(trees.values()))
+        descriptions = {k: str(t.get("description") or "") for k, t in trees.items()}
+        try:
+            return Labels.from_tree(first, self.name, descriptions if len(trees) > 1 else {})
+        except ValidationError as exc:
+            raise self._config_error(exc) from None
 
     @property
     def has_trajectories(self) -> bool:

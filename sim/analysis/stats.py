@@ -119,6 +119,34 @@ def _mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float]:
     return (mean - half, mean + half)
 
 
+#: bootstrap resamples for the interval of a mean the t-interval cannot describe
+BOOTSTRAP_RESAMPLES = 4000
+
+
+def bootstrap_mean_ci(x: np.ndarray, confidence: float, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean: it stays within the values the data can take.
+
+    Resampling draws the count of each distinct value from a multinomial, which is exact for
+    resampling with replacement and cheap for counts with few distinct values. Seeded, so the
+    same data always give the same interval.
+    """
+    values, counts = np.unique(x, return_counts=True)
+    rng = np.random.default_rng(seed)
+    if values.size <= 64:
+        draws = rng.multinomial(x.size, counts / x.size, size=BOOTSTRAP_RESAMPLES)
+        means = draws @ values / x.size
+    else:  # many distinct values: resample indices, a few hundred resamples at a time
+        means = np.concatenate(
+            [
+                x[rng.integers(0, x.size, size=(250, x.size))].mean(axis=1)
+                for _ in range(BOOTSTRAP_RESAMPLES // 250)
+            ]
+        )
+    tail = (1.0 - confidence) / 2.0
+    lo, hi = np.quantile(means, [tail, 1.0 - tail])
+    return (float(lo), float(hi))
+
+
 def field_kind(series: pd.Series) -> FieldKind | None:
     """Classify a column by dtype so each outcome gets the right kind of summary.
 
@@ -215,10 +243,13 @@ def proportion_summary(values: Iterable[Any], confidence: float = 0.95) -> dict[
 
 
 def numeric_summary(values: Iterable[Any], confidence: float = 0.95) -> dict[str, Any]:
-    """Location, spread, quantiles and a t-interval of the mean, ignoring NaN.
+    """Location, spread, quantiles and an interval of the mean, ignoring NaN.
 
     The quantiles show the spread of outcomes across runs; the interval shows how precisely
-    the mean is known. ``sd`` is undefined (``None``) for fewer than two values.
+    the mean is known. It is a t-interval, unless that would reach outside the observed
+    values (a rare count, whose t-interval goes below zero): then a percentile bootstrap,
+    which stays within them (``ci_method`` says which). ``sd`` is undefined (``None``) for
+    fewer than two values.
     """
     _check_confidence(confidence)
     x = _as_float_array(values)
@@ -231,6 +262,10 @@ def numeric_summary(values: Iterable[Any], confidence: float = 0.95) -> dict[str
         return out
     q05, q25, median, q75, q95 = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
     lo, hi = _mean_ci(x, confidence)
+    method = "t"
+    if lo < np.min(x) or hi > np.max(x):
+        lo, hi = bootstrap_mean_ci(x, confidence)
+        method = "bootstrap"
     return _to_builtin(
         {
             "mean": np.mean(x),
@@ -243,6 +278,7 @@ def numeric_summary(values: Iterable[Any], confidence: float = 0.95) -> dict[str
             "min": np.min(x),
             "max": np.max(x),
             "ci": [lo, hi],
+            "ci_method": method,
             "n": n,
         }
     )

@@ -33,7 +33,7 @@ from sim.batch.runfolder import (
 from sim.output import style
 from sim.output.figures.factors import factors_figure
 from sim.output.figures.outcomes import end_states_figure, key_probabilities_figure, outcome_figure
-from sim.output.figures.over_time import fan_figure, first_events_figure
+from sim.output.figures.over_time import fan_figure, first_events_figure, rung_shares_figure
 from sim.output.figures.support import support_ladder_figure
 from sim.scenario.errors import WargameError
 
@@ -92,7 +92,17 @@ def figure_specs(results: Results) -> tuple[list[FigureSpec], list[str]]:
         )
     if results.has_trajectories:
         trajectory_columns = set(results.trajectories.columns)
-        for variable in ("escalation", "oil_price", "china_imports_kbd", "iran_stability"):
+        for variable in ("escalation", "russia_support", "china_support"):
+            if variable in trajectory_columns:
+                specs.append(
+                    FigureSpec(
+                        f"over_time_{variable}",
+                        "trajectories",
+                        f"Over time: {readable(variable)}",
+                        lambda v=variable: rung_shares_figure(results, v),
+                    )
+                )
+        for variable in ("oil_price", "china_imports_kbd", "iran_stability"):
             if variable in trajectory_columns:
                 specs.append(
                     FigureSpec(

@@ -9,7 +9,8 @@ Copy into a notebook::
     plots.key_probabilities_figure(base)        # can Iran rely on Russia and China?
     plots.support_ladder_figure(base)           # Russia's and China's highest support, 0-7 ladder
     plots.outcome_figure(base, "peak_oil_price")  # the distribution of any outcome field
-    plots.fan_figure(base, "escalation")        # rung shares per turn; bands for numbers
+    plots.rung_shares_figure(base, "escalation")  # share of runs on each rung, turn by turn
+    plots.fan_figure(base, "oil_price")         # median with 50 % and 90 % bands over turns
     plots.first_events_figure(base)             # time to first war, covert help, Hormuz closure
     plots.factors_figure(base, "china")         # which factors pushed China towards or away
     plots.save_all(base)                        # every figure, PNG and SVG, into its plots/
@@ -38,7 +39,7 @@ from sim.output.figures.outcomes import (
     key_probabilities_figure,
     outcome_figure,
 )
-from sim.output.figures.over_time import fan_figure, first_events_figure
+from sim.output.figures.over_time import fan_figure, first_events_figure, rung_shares_figure
 from sim.output.figures.support import support_ladder_figure
 from sim.output.gallery import FigureSpec, figure_specs, save_all, save_figure
 from sim.output.style import OKABE_ITO, figure_bytes, figure_title
@@ -64,6 +65,7 @@ __all__ = [
     "point_labels",
     "readable",
     "rung_label",
+    "rung_shares_figure",
     "save_all",
     "save_figure",
     "support_ladder_figure",

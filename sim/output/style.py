@@ -118,6 +118,12 @@ def styled(function: Callable[..., Figure]) -> Callable[..., Figure]:
     return wrapper
 
 
+def level_colours(count: int) -> list[Any]:
+    """Sequential colours for the levels of a ladder, light (bottom) to dark (top)."""
+    cmap = matplotlib.colormaps["cividis_r"]
+    return [cmap(x) for x in np.linspace(0.08, 0.95, count)]
+
+
 def field_colour(field_name: str) -> str:
     """The colour of the actor an outcome is about (Russia vermillion, China blue, ...)."""
     for prefix, colour in (("russia", RUSSIA), ("china", CHINA), ("iran", IRAN), ("gulf", GULF)):

@@ -53,6 +53,84 @@ _FAN_TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+_ORDINAL_QUESTIONS = {
+    "escalation": "How does escalation unfold over time? Share of runs on each rung",
+    "hormuz": "Is the Strait of Hormuz open over time? Share of runs in each state",
+}
+
+
+@style.styled
+def rung_shares_figure(results: Results, variable: str = "escalation") -> Figure:
+    """Stacked shares of each rung (or state) per turn: the whole distribution, even a bimodal
+    one that a median and bands would hide. One panel per sweep point."""
+    words = results.labels
+    frame = measures.trajectories(results)
+    if variable not in frame.columns:
+        raise WargameError(f"{variable}: not a trajectory variable of this run")
+    levels = measures.ordinal_levels(variable, words)
+    if variable.endswith("_support"):
+        who = words.label(variable.removesuffix("_support"))
+        question = f"How far does {who}'s support go, turn by turn? Share of runs on each rung"
+    else:
+        question = _ORDINAL_QUESTIONS[variable]
+    points = measures.points_of(results, frame)
+    single = len(points) == 1
+    rows, columns = style.grid(len(points), 3)
+    if single:
+        figure = style.frame(9.0, 4.8)
+        axes = np.array([[figure.add_subplot()]])
+    else:
+        figure = style.frame(2.6 + 3.3 * columns, 1.6 + 2.8 * rows)
+        axes = np.atleast_1d(
+            figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+        )
+    colours = style.level_colours(len(levels))
+    reps = 0
+    for ax, point in zip(axes.flat, points, strict=False):
+        shares = measures.rung_shares(point.frame, variable, len(levels))
+        turns = shares.index.to_numpy()
+        used = list(range(len(levels)))  # every rung in the legend, reached or not
+        ax.stackplot(
+            turns,
+            *(shares[i].to_numpy() for i in used),
+            labels=[levels[i] for i in used],
+            colors=[colours[i] for i in used],
+            step=None,
+            linewidth=0,
+        )
+        if variable == "escalation":
+            war = shares[[i for i in used if i >= words.war_threshold]].sum(axis=1)
+            ax.plot(
+                turns, 1 - war, color=style.INK, linewidth=1.4, linestyle="--", label="above: war"
+            )
+        ax.set_ylim(0, 1)
+        ax.set_xlim(turns.min(), turns.max())
+        style.percent_axis(ax.yaxis)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        reps += point.frame["replication"].nunique()
+        if not single:
+            ax.set_title(point.label, fontsize=9.5)
+    style.hide_unused(axes, len(points))
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    figure.legend(handles[::-1], names[::-1], loc="outside right upper", title="top rung first")
+    xlabel = f"turn (1 turn = {words.turn_days:g} days; 0 = start)"
+    ylabel = "share of replications (%)"
+    if single:
+        axes.flat[0].set_xlabel(xlabel)
+        axes.flat[0].set_ylabel(ylabel)
+    else:
+        figure.supxlabel(xlabel, fontsize=10)
+        figure.supylabel(ylabel, fontsize=10)
+    caption = (
+        "Each band is the share of replications on that level at each turn; replications that "
+        "ended stay at their final level (carried forward). Reading the bands rather than a "
+        "median shows a split outcome: runs that calm down and runs that go to war."
+        + (" Above the dashed line: runs at war." if variable == "escalation" else "")
+    )
+    subtitle = measures.subtitle(results, reps, "replications with trajectories")
+    return style.finish(figure, question, subtitle, caption)
+
+
 @style.styled
 def fan_figure(results: Results, variable: str = "escalation", active_only: bool = False) -> Figure:
     """Median with 50 % and 90 % bands of a trajectory variable over turns.
