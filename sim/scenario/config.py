@@ -7,12 +7,12 @@ people who write scenarios are analysts and instructors, not the engine's author
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,8 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from sim.scenario.distributions import Param, param_support
+from sim.scenario.distributions import Distribution, Param, param_support
 from sim.scenario.errors import ConfigError
+from sim.scenario.reader import Position, display, parse_value, read_mapping
 
 CONFIG_ROOT = Path(__file__).resolve().parents[2] / "configs"
 
@@ -33,6 +34,8 @@ CONFIG_ROOT = Path(__file__).resolve().parents[2] / "configs"
 def _in_range(low: float, high: float):
     def check(param: Param) -> Param:
         lo, hi = param_support(param)
+        if math.isnan(lo) or math.isnan(hi):
+            raise ValueError("expected a number, got nan")
         if lo < low or hi > high:
             raise ValueError(f"expected a value in [{low}, {high}], got range [{lo}, {hi}]")
         return param
@@ -42,11 +45,17 @@ def _in_range(low: float, high: float):
 
 Unit = Annotated[Param, _in_range(0.0, 1.0)]
 NonNegative = Annotated[Param, _in_range(0.0, float("inf"))]
+#: a decision rule's rationality: `.inf` is meaningful (best response), NaN is not
+Rationality = Annotated[
+    Annotated[float, Field(allow_inf_nan=True)] | Distribution, _in_range(0.0, float("inf"))
+]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN fails no comparison, so a range check would let it through: refuse it (and the
+    # infinities) wherever a finite number is meant.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # ----------------------------------------------------------------------------- model rules
@@ -154,7 +163,7 @@ ActorKind = Literal["iran", "united_states", "russia", "china", "gulf_state"]
 class ActorConfig(Strict):
     kind: ActorKind
     label: str
-    rationality: NonNegative
+    rationality: Rationality
     weights: dict[str, NonNegative]
     actions: dict[str, ActionSpec] = Field(min_length=1)
     covert: CovertRules | None = None
@@ -296,52 +305,8 @@ class Scenario(Strict):
 
 # ----------------------------------------------------------------------------- YAML reading
 
-#: libyaml's loader when available (several times faster), else the pure-Python one
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-Position = tuple[str, int | None]  # (file shown to the user, line)
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def _positions(node: yaml.Node, prefix: tuple, shown: str, out: dict[tuple, Position]) -> None:
-    out[prefix] = (shown, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            out[(*prefix, key)] = (shown, key_node.start_mark.line + 1)
-            _positions(value_node, (*prefix, key), shown, out)
-            out[(*prefix, key)] = (shown, key_node.start_mark.line + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _positions(item, (*prefix, index), shown, out)
-
-
-def _read(path: Path) -> tuple[dict, dict[tuple, Position]]:
-    shown = _display(path)
-    if not path.is_file():
-        raise ConfigError(shown, None, "file not found")
-    text = path.read_text(encoding="utf-8")
-    try:
-        document = yaml.load(text, Loader=_LOADER)
-        node = yaml.compose(text, Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(shown, None, f"not valid YAML ({problem})", line) from None
-    if not isinstance(document, dict):
-        kind = "empty" if document is None else type(document).__name__
-        raise ConfigError(shown, None, f"expected a mapping of fields at the top, got {kind}", 1)
-    positions: dict[tuple, Position] = {}
-    if node is not None:
-        _positions(node, (), shown, positions)
-    return document, positions
+_display = display
+_read = read_mapping
 
 
 def _replaces(inherited: Any, value: Any) -> bool:
@@ -461,10 +426,7 @@ def apply_override(tree: dict, assignment: str, positions: dict[tuple, Position]
         raise ConfigError(
             "--set", dotted, "expected a dotted path like context.sanctions_intensity"
         )
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        value = raw
+    value = parse_value(raw, "--set")
     node: Any = tree
     for depth, key in enumerate(keys):
         if key not in node:

@@ -15,7 +15,7 @@ from sim.engine.streams import ReplicationStreams
 
 
 class _Distribution(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def support(self) -> tuple[float, float]:
         raise NotImplementedError
@@ -58,7 +58,9 @@ class Normal(_Distribution):
     low: float | None = None
     high: float | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Normal:
