@@ -64,7 +64,12 @@ from sim.scenario.experiment import Plan, make_plan
 
 Engine = Literal["local", "dask"]
 MAX_ATTEMPTS = 3
-DEFAULT_CHUNK = 1000
+#: the largest chunk the runner chooses by itself: big enough that the engine runs at full
+#: speed (it advances a chunk's replications together), small enough to lose little to a crash
+DEFAULT_CHUNK = 5000
+#: below this many replications to compute, a batch without --workers runs in the calling
+#: process: starting worker processes (each imports the engine) costs more than it saves
+SERIAL_RUNS = 20_000
 
 
 class BatchIncomplete(WargameError):
@@ -166,6 +171,22 @@ class BatchReport:
 
 def default_out(plan: Plan) -> Path:
     return Path(plan.experiment.out or f"runs/{plan.name}")
+
+
+def default_workers(plan: Plan, engine: Engine) -> int:
+    """All cores for a big batch or a cluster; the calling process alone for a small one."""
+    runs = plan.experiment.replications * len(plan.points)
+    if engine == "local" and runs <= SERIAL_RUNS:
+        return 1
+    return os.cpu_count() or 1
+
+
+def default_chunk_size(plan: Plan, workers: int) -> int:
+    """Replications per chunk: a whole small batch at once, else about four chunks a worker."""
+    runs = plan.experiment.replications
+    if workers == 1:
+        return max(1, min(DEFAULT_CHUNK, runs))
+    return max(1000, min(DEFAULT_CHUNK, -(-runs // (4 * workers))))
 
 
 def _prepare_folder(folder: Path, plan: Plan) -> dict[str, Any]:
@@ -371,7 +392,6 @@ def run_batch(
     folder = Path(out) if out is not None else default_out(plan)
     if workers is not None and workers < 1:
         raise WargameError(f"--workers: expected a positive number, got {workers}")
-    workers = workers or os.cpu_count() or 1
     if folder.exists() and not folder.is_dir():
         raise ResultsFolderError(f"{folder}: exists and is not a folder")
     try:
@@ -400,7 +420,7 @@ def _run_locked(
     manifest: dict[str, Any],
     config: str | Path,
     engine: Engine,
-    workers: int,
+    workers: int | None,
     scheduler: str | None,
     chunk_size: int | None,
     show_progress: bool | None,
@@ -411,10 +431,9 @@ def _run_locked(
     from sim.analysis.summary import write_summary
 
     experiment = plan.experiment
-    chunk_size = chunk_size or experiment.chunk_size
-    if chunk_size is None:
-        per_worker = -(-experiment.replications // (4 * workers))
-        chunk_size = max(250, min(DEFAULT_CHUNK, per_worker))
+    if workers is None:
+        workers = default_workers(plan, engine)
+    chunk_size = chunk_size or experiment.chunk_size or default_chunk_size(plan, workers)
     atomic_write_text(
         folder / CONFIG, yaml.safe_dump(plan.resolved, sort_keys=False, allow_unicode=True)
     )
