@@ -71,12 +71,20 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
         pages = {}
+        dialogs: list[str] = []
 
         def open_page(name: str, url: str, **options) -> None:
             page = browser.new_context(**options).new_page()
             page.set_default_timeout(TIMEOUT)
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(url)
             pages[name] = page
+
+        def send(page, to: str, text: str) -> None:
+            page.select_option("#message-to", to)
+            page.fill("#message-text", text)
+            page.click("#send")
+            expect(page.locator("#flash")).to_contain_text("sent")
 
         with classroom_server(db, port, log, *setup) as links:
             assert set(links) == {
@@ -97,8 +105,30 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
                 pages[k] for k in ("white", "board", "iran", "china", "russia")
             )
             teams = (iran, china, russia)
+            for page in pages.values():
+                expect(page.locator("body")).to_have_attribute("data-live", "connected")
             for team in teams:
                 expect(team.locator("#move")).to_contain_text("Turn 1 has not started yet")
+            # On a phone the situation, the advisor and the messages come before the moves,
+            # and nothing is wider than the screen.
+            order = iran.eval_on_selector_all("main > section", "els => els.map(e => e.id)")
+            assert order[:3] == ["situation", "advisor", "messages"] and "move" in order
+            assert iran.evaluate("document.documentElement.scrollWidth") <= 390
+
+            # Messages in every channel, before the turn opens.
+            send(iran, "china", "Tehran to Beijing: will you keep buying our oil?")
+            send(china, "iran", "Beijing to Tehran: yes, quietly")
+            send(iran, "white_cell", "Tehran asks the white cell: can we call the UN?")
+            send(white, "iran", "White cell to Tehran: yes, next turn")
+            send(russia, "public", 'Moscow calls for restraint <img src=x onerror="alert(1)">')
+            expect(board.locator("#statements")).to_contain_text("Moscow calls for restraint")
+            expect(board.locator("#statements")).to_contain_text("<img src=x")
+            expect(iran.locator("#messages")).to_contain_text("yes, quietly")
+            expect(iran.locator("#messages")).to_contain_text("White cell to Tehran")
+            expect(white.locator("#channels")).to_contain_text("can we call the UN?")
+            for page in (russia, board):
+                expect(page.locator("body")).not_to_contain_text("yes, quietly")
+            expect(china.locator("body")).not_to_contain_text("can we call the UN?")
 
             # Turn 1: the facilitator starts it; the team pages update by themselves.
             white.click("#start")
@@ -106,30 +136,45 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             for team in teams:
                 expect(team.locator("#move-form")).to_be_visible()
             expect(iran.locator("#advisor")).to_contain_text("Advice:")
+            expect(iran.locator("#move")).to_contain_text("Hold firm and wait")
+            expect(iran.locator("#move .phase").first).to_have_text("diplomatic")
+            # Tehran is mid-choice when Beijing submits: its page updates, its choice stays.
             iran.check("input[name=main][value=hold_firm]")
-            iran.click("#submit")
-            expect(iran.locator("#flash")).to_contain_text("Move for turn 1 received: Hold firm")
+            iran.fill("#rationale", "Beijing promised to keep buying")
+            refreshed = iran.get_attribute("body", "data-refreshed") or "0"
             china.check("input[name=main][value=covert_economic_lifeline]")
             china.check("input[name=oil_purchases][value=maintain_purchases]")
             china.click("#submit")
             expect(china.locator("#submitted")).to_contain_text(COVERT_TEXT)
+            expect(iran.locator("#situation")).to_contain_text("1 of 3 teams in")
+            assert (iran.get_attribute("body", "data-refreshed") or "0") != refreshed
+            expect(iran.locator("input[name=main][value=hold_firm]")).to_be_checked()
+            expect(iran.locator("#rationale")).to_have_value("Beijing promised to keep buying")
+            expect(board.locator("#progress")).to_have_text("1 of 3 teams in (Beijing).")
+            iran.click("#submit")
+            expect(iran.locator("#flash")).to_contain_text("Move for turn 1 received: Hold firm")
             russia.check("input[name=main][value=diplomatic_backing]")
             russia.click("#submit")
             expect(russia.locator("#flash")).to_contain_text("received")
             for actor in ("iran", "china", "russia"):
                 expect(white.locator(f"#seat-{actor} .status")).to_have_text("submitted")
+            expect(white.locator("#seat-iran")).to_contain_text("Beijing promised to keep buying")
 
             # An event from the scenario's list, announced on the board.
             white.select_option("#event", "tanker_seized")
             white.click("#inject")
             expect(white.locator("#flash")).to_have_text("Event scheduled for turn 1.")
-            expect(board.locator("#feed")).to_contain_text("A tanker bound for Fujairah")
+            expect(board.locator("#progress-bar")).to_contain_text("A tanker bound for Fujairah")
 
             white.click("#close")
             expect(white.locator("#flash")).to_have_text("Turn 1 has been played.")
             for page in (*teams, board):
                 expect(page.locator("#board h2")).to_have_text("The crisis after turn 1")
             expect(white.locator("#feed")).to_contain_text(COVERT_TEXT)
+            # The board's map has a layer per turn and trend lines with axes.
+            expect(board.locator("#region-map .frame")).to_have_count(2)
+            expect(board.locator("#trends svg")).to_have_count(3)
+            expect(board.locator("#trends")).to_contain_text("turn")
 
             # The covert act: seen by China and its target Iran, hidden from Russia and the board.
             expect(china.locator("#private")).to_contain_text(COVERT_TEXT)
@@ -140,22 +185,33 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             before = white.request.get(f"{white_url}/export.json").json()
             escalation = board.inner_text("#escalation")
 
-        # The server stops and starts again on the same game file (no --set: it is saved).
+        # The server stops: every page says it lost the connection ...
+        for page in pages.values():
+            expect(page.locator("#connection")).to_be_visible()
+        # ... and it starts again on the same game file (no --set: it is saved).
         with classroom_server(db, port, log) as links:
             assert links["White cell (facilitator)"] == white_url
             after = white.request.get(f"{white_url}/export.json").json()
             assert after["state"] == before["state"] and after["log"] == before["log"]
-            for page in pages.values():
-                page.reload()
+            for page in pages.values():  # the pages reconnect by themselves
+                expect(page.locator("#connection")).to_be_hidden()
             expect(board.locator("#escalation")).to_have_text(escalation)
             expect(china.locator("#private")).to_contain_text(COVERT_TEXT)
 
-            # Turn 2: Moscow is handed to the model.
+            # Turn 2: Moscow is handed to the model; the white cell overrides the oil price.
             white.click("#start")
             expect(white.locator("#flash")).to_have_text("Turn 2 is open.")
             white.click("#seat-russia button")
             expect(white.locator("#seat-russia .status")).to_have_text("the model plays")
             expect(russia.locator("#move")).to_contain_text("handed your team to the model")
+            send(iran, "russia", "Tehran to Moscow: send us arms")
+            expect(iran.locator("#messages")).to_contain_text("war in Ukraine")
+            white.select_option("#ruling-variable", "oil_price")
+            white.fill("#ruling-value", "97")
+            white.fill("#ruling-note", "Insurers stop covering Gulf tankers")
+            white.click("#rule")
+            expect(white.locator("#flash")).to_contain_text("Ruling logged")
+            expect(board.locator("#oil")).to_have_text("$97")
             for team, move in ((iran, "negotiate"), (china, "rhetoric")):
                 expect(team.locator("#submit")).to_have_text("Submit our move for turn 2")
                 team.check(f"input[name=main][value={move}]")
@@ -170,9 +226,13 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             white.click("#close")
             expect(white.locator("#flash")).to_have_text("Turn 2 has been played.")
 
-            # Turn 3, the last: Beijing does not submit, so the model moves for it.
+            # Turn 3, the last: Beijing does not submit; closing asks first, then the model
+            # moves for it.
             white.click("#start")
             expect(white.locator("#flash")).to_have_text("Turn 3 is open.")
+            white.fill("#extend-minutes", "3")
+            white.click("#extend")
+            expect(white.locator("#flash")).to_have_text("The clock of turn 3 has been extended.")
             expect(iran.locator("#submit")).to_have_text("Submit our move for turn 3")
             iran.check("input[name=main][value=hold_firm]")
             iran.click("#submit")
@@ -180,24 +240,59 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             expect(white.locator("#seat-iran .status")).to_have_text("submitted")
             white.click("#close")
             expect(white.locator("#confirm-close")).to_contain_text("Beijing has not submitted")
+            white.click("#close-cancel")
+            expect(white.locator("#confirm-close")).to_be_hidden()
+            white.click("#close")
             white.click("#close-anyway")
             expect(white.locator("#flash")).to_have_text("Turn 3 has been played.")
             for page in (*teams, board):
                 expect(page.locator("header")).to_contain_text("The crisis is over")
             expect(iran.locator("#move")).to_contain_text("The game is over")
+            expect(board.locator("#region-map .frame")).to_have_count(4)
+
+            # The join sheet: a QR code and a short code per team.
+            white.click("#join-link")
+            expect(white.locator("#join-sheet .qr svg")).to_have_count(3)
+            code = white.inner_text("#join-china .code")
+            joiner = browser.new_context(**phone).new_page()
+            joiner.goto(links["Board (projector)"].replace("/board", "/join"))
+            joiner.fill("#code", code.lower())
+            joiner.click("#join-submit")
+            expect(joiner.locator("h1")).to_have_text("Team Beijing: China")
+            white.go_back()
 
             # The debrief: placement in the simulated distribution, choices, timeline.
             white.click("#debrief-link")
             expect(white.locator("#placement")).to_contain_text(
-                "of 2,000 simulated games", timeout=SLOW
+                "Of 2,000 simulated games", timeout=SLOW
             )
             expect(white.locator("#end-sentence")).to_contain_text("simulated games")
             assert white.locator("#placement svg").count() >= 5
+            expect(white.locator("#placement")).not_to_contain_text("tied with")
             choices = white.locator("#choices")
             expect(choices).to_contain_text("Team Tehran (Iran) chose what the advisor ranked")
             expect(choices).to_contain_text("covert_economic_lifeline")
             expect(choices).to_contain_text("model (handed to the model)")
             expect(choices).to_contain_text("model (did not submit)")
+            expect(choices).to_contain_text("Beijing promised to keep buying")
             expect(white.locator("#timeline")).to_contain_text(COVERT_TEXT)
             expect(white.locator("#timeline")).to_contain_text("A tanker bound for Fujairah")
+            expect(white.locator("#timeline")).to_contain_text("Tehran to Moscow: send us arms")
+
+        # The after-action review, from the game file alone.
+        review = tmp_path / "review"
+        command = [sys.executable, "-m", "sim.cli", "aar", str(db), "--out", str(review)]
+        done = subprocess.run([*command, "--games", "100"], cwd=REPO, capture_output=True)
+        assert done.returncode == 0, done.stderr
+        reader = browser.new_page()
+        reader.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        reader.goto((review / "index.html").as_uri())
+        expect(reader.locator("#timeline")).to_contain_text("Beijing promised to keep buying")
+        expect(reader.locator("#timeline")).to_contain_text("Insurers stop covering Gulf tankers")
+        expect(reader.locator("#messages")).to_contain_text("war in Ukraine")
+        expect(reader.locator("#placement")).to_contain_text("Of 100 simulated games")
+        reader.locator("#timeline details").first.click()
+        expect(reader.locator("#timeline table").first).to_contain_text("Strongest factors")
+        # No free text ever ran as a script.
+        assert dialogs == []
         browser.close()

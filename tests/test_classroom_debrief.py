@@ -52,12 +52,41 @@ def test_the_debrief_sentence_comes_from_the_outcome_records(finished):
     escalation = next(p for p in data["placements"] if p["column"] == "max_escalation")
     expected = 100.0 * np.mean(frame["max_escalation"] < record["max_escalation"])
     assert escalation["beyond"] == pytest.approx(expected)
-    assert escalation["sentence"].startswith(
-        f"The class escalated further than {expected:.0f} % of 2,000 simulated games"
+    higher = 100.0 * np.mean(frame["max_escalation"] > record["max_escalation"])
+    same = 100.0 - expected - higher
+    rung = record["max_escalation"]
+    sentence = escalation["sentence"]
+    assert sentence.startswith(
+        f"Highest escalation rung: {rung} in the class's game. Of 2,000 simulated games from "
+        "the same start, "
     )
+
+    def shown(percent: float) -> str:
+        if percent < 0.5:
+            return "under 1 %"
+        return "over 99 %" if 99.5 <= percent < 100 else f"{percent:.0f} %"
+
+    for percent, words in ((expected, "stayed lower"), (same, "reached"), (higher, "went")):
+        assert (f"{shown(percent)} {words}" in sentence) == (percent > 0), (percent, sentence)
+    assert " 0 %" not in sentence and "tied" not in sentence
     ended = record["end_state"]
     share = 100.0 * np.mean(frame["end_state"] == ended)
     assert f"so did {share:.0f} % of 2,000 simulated games" in data["end"]["sentence"]
+
+
+def test_a_placement_sentence_names_the_value_and_leaves_out_empty_shares():
+    measure = debrief.Measure("x", "Turns at war", "spent more turns at war than")
+    shares = {"beyond": 0.0, "same": 84.0, "short": 16.0}
+    assert debrief.placement_sentence(measure, 0.0, shares, 2000) == (
+        "Turns at war: 0 in the class's game. Of 2,000 simulated games from the same start, "
+        "84 % reached the same and 16 % went higher."
+    )
+    low = debrief.Measure("y", "Lowest stability", "lower", higher_is_beyond=False)
+    shares = {"beyond": 0.2, "same": 0.0, "short": 99.8}
+    assert debrief.placement_sentence(low, 0.4123, shares, 500) == (
+        "Lowest stability: 0.41 in the class's game. Of 500 simulated games from the same "
+        "start, over 99 % stayed lower and under 1 % went higher."
+    )
 
 
 def test_choices_sit_beside_the_advisors_first_choice(finished):

@@ -232,6 +232,25 @@ def links(game_file: str, host: str, port: int) -> None:
 
 
 @click.command()
+@click.argument("game_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Folder for the review."
+)
+@click.option(
+    "--games",
+    type=click.IntRange(min=10, max=100_000),
+    default=None,
+    help="Simulated games to compare with (default: the classroom block's debrief_games).",
+)
+def aar(game_file: str, out: str, games: int | None) -> None:
+    """Write the after-action review of GAME_FILE to OUT: index.html, CSV and JSON exports."""
+    from sim.classroom.review import write_review
+
+    written = write_review(game_file, out, games)
+    click.echo(f"Wrote the after-action review to {written}")
+
+
+@click.command()
 @click.argument("config")
 @click.option("--actor", required=True, help="The actor the brief is for, e.g. china.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to FILE (.html or .md).")
@@ -265,5 +284,5 @@ def brief(
     click.echo(f"Wrote the brief for {data['label']} to {out}")
 
 
-#: click commands added to `wargame` (play, classroom, links, brief)
-COMMANDS: list[click.Command] = [play, classroom, links, brief]
+#: click commands added to `wargame` (play, classroom, links, aar, brief)
+COMMANDS: list[click.Command] = [play, classroom, links, aar, brief]

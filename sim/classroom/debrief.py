@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.classroom import charts
+from sim.classroom import channels, charts
 from sim.classroom.game import Game, menu_title
 from sim.classroom.record import hormuz_label
 from sim.classroom.views import refusal
@@ -37,11 +37,11 @@ _SIMULATED_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Measure:
-    """An outcome column and how to say that the class went beyond the simulated games."""
+    """An outcome column, and which direction counts as going further (for `placement`)."""
 
     column: str
     title: str
-    beyond: str  # "The class <beyond> X % of simulated games"
+    beyond: str  # what going further means, for the reader of the code and the exports
     higher_is_beyond: bool = True
 
 
@@ -79,10 +79,10 @@ def measures(game: Game) -> list[Measure]:
     return result
 
 
-def simulated(game: Game) -> pd.DataFrame:
+def simulated(game: Game, n: int | None = None) -> pd.DataFrame:
     """Outcome records of simulated games from the same start (cached per scenario and seed)."""
     scenario = game.setup.scenario
-    n = game.classroom.debrief_games
+    n = game.classroom.debrief_games if n is None else n
     key = (scenario.model_dump_json(), game.setup.seed, n)
     with _SIMULATED_LOCK:
         if key not in _SIMULATED:
@@ -130,6 +130,40 @@ def placement(value: float, values: np.ndarray, higher_is_beyond: bool = True) -
     }
 
 
+def _share(percent: float, what: str) -> str:
+    if percent <= 0:
+        return ""
+    if percent < 0.5:
+        shown = "under 1 %"
+    elif 99.5 <= percent < 100.0:
+        shown = "over 99 %"
+    else:
+        shown = f"{percent:.0f} %"
+    return f"{shown} {what}"
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
+def placement_sentence(measure: Measure, value: float, shares: dict[str, float], n: int) -> str:
+    """A sentence a student can read: the class's value, then how many simulated games stayed
+    lower, reached the same and went higher (shares of 0 left out)."""
+    lower = shares["beyond"] if measure.higher_is_beyond else shares["short"]
+    higher = shares["short"] if measure.higher_is_beyond else shares["beyond"]
+    parts = [
+        _share(lower, "stayed lower"),
+        _share(shares["same"], "reached the same"),
+        _share(higher, "went higher"),
+    ]
+    said = [p for p in parts if p]
+    listed = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    return (
+        f"{measure.title}: {_number(value)} in the class's game. Of {n:,} simulated games "
+        f"from the same start, {listed}."
+    )
+
+
 def placements(game: Game, frame: pd.DataFrame, record: dict[str, Any]) -> list[dict[str, Any]]:
     """One sentence and one histogram per measure."""
     n = len(frame)
@@ -139,15 +173,12 @@ def placements(game: Game, frame: pd.DataFrame, record: dict[str, Any]) -> list[
             continue
         value = float(record[measure.column])
         shares = placement(value, frame[measure.column].to_numpy(), measure.higher_is_beyond)
-        sentence = f"The class {measure.beyond} {shares['beyond']:.0f} % of {n:,} simulated games"
-        if shares["same"] >= 0.5:
-            sentence += f" (tied with {shares['same']:.0f} %)"
         rows.append(
             {
                 "column": measure.column,
                 "title": measure.title,
                 "value": value,
-                "sentence": sentence + ".",
+                "sentence": placement_sentence(measure, value, shares, n),
                 **shares,
                 "chart": charts.histogram(measure.title, frame[measure.column], value),
             }
@@ -200,6 +231,7 @@ def choices(game: Game) -> list[dict[str, Any]]:
                         "advised": advised,
                         "agreed": advised == act.action,
                         "by": _decided_by(act, record.model_moved.get(actor)),
+                        "rationale": record.rationales.get(actor, "") if act.by == "team" else "",
                     }
                 )
     return rows
@@ -233,6 +265,7 @@ def agreement(game: Game, rows: list[dict[str, Any]]) -> list[str]:
 def timeline(game: Game) -> list[dict[str, Any]]:
     """Every turn in full, covert acts included (the debrief reveals everything)."""
     ladder = game.setup.scenario.ladders.escalation
+    messages = channels.visible(game, "facilitator")
     rows = []
     for record in game.turns:
         state = record.state
@@ -256,14 +289,16 @@ def timeline(game: Game) -> list[dict[str, Any]]:
                 "oil_price": state["oil_price"],
                 "hormuz": hormuz_label(state["hormuz"]),
                 "iran_stability": state["iran_stability"],
+                "rationales": {game.seats[a].name: why for a, why in record.rationales.items()},
+                "messages": [m for m in messages if m["turn"] == record.turn],
             }
         )
     return rows
 
 
-def debrief(game: Game) -> dict[str, Any]:
-    """Everything the debrief page and the terminal debrief show."""
-    frame = simulated(game)
+def debrief(game: Game, n: int | None = None) -> dict[str, Any]:
+    """Everything the debrief page, the terminal debrief and the after-action review show."""
+    frame = simulated(game, n)
     record = class_record(game)
     rows = choices(game)
     return {
@@ -276,6 +311,7 @@ def debrief(game: Game) -> dict[str, Any]:
         "choices": rows,
         "agreement": agreement(game, rows),
         "timeline": timeline(game),
+        "messages": channels.visible(game, "facilitator"),
     }
 
 

@@ -1,4 +1,5 @@
-"""The game log for analysis after class: JSON with everything, CSV with one row per event.
+"""The game log for analysis after class: JSON with everything, CSV with one row per event,
+and tables of the messages and of every model decision with its factor contributions.
 
 Join tokens are never exported: an export is meant to be shared with the class.
 """
@@ -10,6 +11,7 @@ import io
 import json
 from typing import Any
 
+from sim.classroom import channels
 from sim.classroom.game import Game
 from sim.classroom.record import digest
 
@@ -27,8 +29,11 @@ CSV_COLUMNS = (
     "decided_by",
     "advisor_top",
     "note",
+    "rationale",
     "details",
 )
+MESSAGE_COLUMNS = ("seq", "turn", "time", "from", "to", "visibility", "model", "text")
+DECISION_COLUMNS = ("turn", "actor", "label", "menu", "action", "decided_by", "factor", "value")
 
 
 def game_json(game: Game) -> dict[str, Any]:
@@ -49,6 +54,7 @@ def game_json(game: Game) -> dict[str, Any]:
             for i, e in enumerate(game.entries)
         ],
         "turns": [record.to_dict() for record in game.turns],
+        "messages": channels.visible(game, "facilitator"),
         "state": digest(game.model.world),
         "outcome": {
             k: (v.item() if hasattr(v, "item") else v)
@@ -71,6 +77,8 @@ def to_csv(game: Game) -> str:
     for seq, entry in enumerate(game.entries, start=1):
         payload = entry.payload
         actor = payload.get("actor") if entry.kind in ("move", "handover") else None
+        if entry.kind == "message":
+            actor = payload["from"]
         writer.writerow(
             {
                 "seq": seq,
@@ -82,7 +90,8 @@ def to_csv(game: Game) -> str:
                 "action": " ".join(payload.get("moves", {}).values())
                 if entry.kind == "move"
                 else "",
-                "note": payload.get("note", "") if entry.kind == "inject" else "",
+                "note": _entry_note(entry.kind, payload),
+                "rationale": payload.get("rationale", "") if entry.kind == "move" else "",
                 "details": json.dumps(payload),
             }
         )
@@ -105,8 +114,52 @@ def to_csv(game: Game) -> str:
                     "decided_by": act.by,
                     "advisor_top": record.advice.get(act.actor, {}).get(act.menu, ""),
                     "note": act.description,
+                    "rationale": record.rationales.get(act.actor, "") if act.by == "team" else "",
                     # a team's move that was not played (see `Act.refused`)
                     "details": json.dumps({"refused": act.refused}) if act.refused else "",
                 }
             )
+    return out.getvalue()
+
+
+def _entry_note(kind: str, payload: dict[str, Any]) -> str:
+    if kind == "inject":
+        return payload.get("note", "")
+    if kind == "message":
+        return payload["text"]
+    if kind == "ruling":
+        return payload["note"]
+    return ""
+
+
+def messages_csv(game: Game) -> str:
+    """Every message of every channel, in the order sent."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=MESSAGE_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for message in game.messages:
+        writer.writerow(message.to_dict() | {"time": f"{message.at:.3f}"})
+    return out.getvalue()
+
+
+def decisions_csv(game: Game) -> str:
+    """Every act of every played turn, one row per factor: what weighed on each decision."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=DECISION_COLUMNS)
+    writer.writeheader()
+    for record in game.turns:
+        for act in record.acts:
+            for factor, value in act.contributions.items():
+                writer.writerow(
+                    {
+                        "turn": act.turn,
+                        "actor": act.actor,
+                        "label": act.label,
+                        "menu": act.menu,
+                        "action": act.action,
+                        "decided_by": act.by,
+                        "factor": factor,
+                        "value": f"{value:.6g}",
+                    }
+                )
     return out.getvalue()

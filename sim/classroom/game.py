@@ -36,8 +36,8 @@ from sim.classroom.record import (
     hormuz_label,
     visible_support,
 )
+from sim.classroom.rulings import RULINGS, ruling_value
 from sim.engine.model import CrisisModel
-from sim.engine.world import Hormuz
 from sim.scenario.config import ContextName, Inject, Scenario
 from sim.scenario.errors import WargameError
 
@@ -58,13 +58,6 @@ PUBLIC = "public"
 MAX_TEXT = 2000
 #: the longest extension of a turn's clock at once, in minutes
 MAX_EXTENSION = 120.0
-#: the state values a white-cell ruling may set, and the range it accepts for each
-RULINGS: dict[str, str] = {
-    "escalation": "a rung of the escalation ladder",
-    "hormuz": "open, harassed or closed",
-    "oil_price": "a price from 1 to 1000 $/bbl",
-    "iran_stability": "a number from 0 to 1",
-}
 
 
 class Rejected(WargameError):
@@ -423,32 +416,14 @@ class Game:
             raise Rejected(f"Unknown state value '{variable}' (one of: {', '.join(RULINGS)}).")
         why = _text(note, "The note for the log")
         world = self.model.world
-        number = self._ruling_value(variable, str(value).strip())
+        ladder = len(self.setup.scenario.ladders.escalation)
+        try:
+            number = ruling_value(variable, str(value).strip(), ladder)
+        except ValueError as exc:
+            raise Rejected(str(exc)) from None
         previous = getattr(world, variable)[0].item()
         payload = {"variable": variable, "value": number, "previous": previous, "note": why}
         return Entry("ruling", self.current, payload, now)
-
-    def _ruling_value(self, variable: str, value: str) -> float | int:
-        expected = f"Expected {RULINGS[variable]} for {variable}, got '{value}'."
-        if variable == "hormuz":
-            names = {h.name.lower(): int(h) for h in Hormuz}
-            if value.lower() in names:
-                return names[value.lower()]
-        try:
-            number = float(value)
-        except ValueError:
-            raise Rejected(expected) from None
-        ladder = len(self.setup.scenario.ladders.escalation)
-        limits = {
-            "escalation": (0, ladder - 1),
-            "hormuz": (0, len(Hormuz) - 1),
-            "oil_price": (1.0, 1000.0),
-            "iran_stability": (0.0, 1.0),
-        }[variable]
-        whole = variable in ("escalation", "hormuz")
-        if not limits[0] <= number <= limits[1] or (whole and not number.is_integer()):
-            raise Rejected(expected)
-        return int(number) if whole else number
 
     def check_extend(self, minutes: float | str, now: float) -> Entry:
         """Give the teams more time on this turn's clock (running or paused)."""

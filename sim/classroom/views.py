@@ -12,8 +12,9 @@ from typing import Any
 
 from sim.classroom import channels
 from sim.classroom.advisor import advise
-from sim.classroom.game import RULINGS, WHITE_CELL, Game, menu_title
+from sim.classroom.game import WHITE_CELL, Game, menu_title
 from sim.classroom.record import Act, TurnRecord, hormuz_label
+from sim.classroom.rulings import RULINGS
 from sim.engine.decision import PHASES
 from sim.engine.effects import EFFECTS
 
