@@ -37,6 +37,9 @@ class Decision:
     feasible: np.ndarray  # [R, A]
     contributions: np.ndarray  # [R, F] factor contributions to the chosen action's utility
     factors: tuple[str, ...]
+    #: [R] bool: the actor did not reconsider this turn and kept to its last move (turns
+    #: shorter than the decision interval); None when every replication decided afresh
+    kept: np.ndarray | None = None
 
     def action_names(self) -> list[str]:
         return [self.menu.actions[i] for i in self.chosen]
@@ -76,6 +79,8 @@ class CrisisActor(mesa.Agent):
         }
         self.pending: dict[str, tuple[np.ndarray, bool]] = {}
         self.decisions: list[Decision] = []
+        #: the last move on each menu, which the actor keeps between reconsiderations
+        self.last_chosen: dict[str, np.ndarray] = {}
 
     has_covert_variants: ClassVar[bool] = False
 
@@ -125,6 +130,9 @@ class CrisisActor(mesa.Agent):
             feasible = self.feasible(menu, world)
             uniform = streams.uniform(f"choice:{self.actor_id}:{name}", world.turn)
             chosen = logit_choice(utility, feasible, self.rationality, uniform)
+            kept = self._keep_last_move(name, chosen, feasible, world, streams)
+            if kept is not None:
+                chosen = np.where(kept, self.last_chosen[name], chosen)
             forced = np.zeros(world.size, dtype=bool)
             refused = np.zeros(world.size, dtype=bool)
             if name in self.pending:
@@ -136,6 +144,9 @@ class CrisisActor(mesa.Agent):
                     refused = forced & ~legal
                     forced &= legal
                 chosen = np.where(forced, forced_index, chosen)
+                if kept is not None:
+                    kept &= ~forced
+            self.last_chosen[name] = chosen
             decisions.append(
                 Decision(
                     actor_id=self.actor_id,
@@ -147,10 +158,30 @@ class CrisisActor(mesa.Agent):
                     feasible=feasible,
                     contributions=contributions(self.weights, modulators, menu.loadings, chosen),
                     factors=self.factors,
+                    kept=kept,
                 )
             )
         self.decisions = decisions
         return decisions
+
+    def _keep_last_move(
+        self,
+        menu: str,
+        chosen: np.ndarray,
+        feasible: np.ndarray,
+        world: WorldState,
+        streams: ReplicationStreams,
+    ) -> np.ndarray | None:
+        """Where the actor does not reconsider this turn: turns shorter than the decision
+        interval leave it with its last move (if still legal), so that a crisis played in
+        1-day turns sees as many fresh decisions per week as one played in longer turns."""
+        chance = self.model.timescale.decision_probability
+        last = self.last_chosen.get(menu)
+        if chance >= 1.0 or last is None:
+            return None
+        rows = np.arange(world.size)
+        stay = streams.uniform(f"reconsider:{self.actor_id}:{menu}", world.turn) >= chance
+        return stay & feasible[rows, last]
 
     def advise(
         self, world: WorldState, feasible_only: bool = True

@@ -23,6 +23,8 @@ class Iran(CrisisActor):
         "economic_need": "oil revenue and relative economic stability help the regime endure",
         "partner_support_belief": "what Tehran believes Moscow and Beijing will do for it",
         "escalation_risk": "the cost of a wider war with a superior US force",
+        "partner_cost": "the harm a shipping war does to China and the Gulf, Iran's customers "
+        "and neighbours",
     }
 
     def modulators(self, world: WorldState) -> np.ndarray:
@@ -38,7 +40,13 @@ class Iran(CrisisActor):
                 ),
                 "economic_need": (world.context["sanctions_intensity"] + shortfall) / 2.0,
                 "partner_support_belief": beliefs / world.top_support,
-                "escalation_risk": (world.us_force_posture + world.escalation_share()) / 2.0,
+                # A regime fighting for its life has less left to lose from a wider war.
+                "escalation_risk": (world.us_force_posture + world.escalation_share())
+                / 2.0
+                * (1.0 - world.regime_threat()),
+                # What a closure costs Beijing (Gulf trade, the 45 % of its oil imports through
+                # the Strait) and the Gulf exporters: Tehran answers for it to both.
+                "partner_cost": world.context["gulf_china_trade"],
             },
             self.factors,
             world.size,

@@ -19,6 +19,8 @@ class UnitedStates(CrisisActor):
         "ally_commitment": "commitments to Israel and the Gulf partners under Iranian fire",
         "great_power_risk": "risk of a clash with Russia or China",
         "regime_change_ambition": "appetite for regime change in Tehran",
+        "casus_belli": "force needs a trigger (a nuclear move, an attack, a closed Strait): "
+        "without one it costs at home and abroad",
     }
 
     def modulators(self, world: WorldState) -> np.ndarray:
@@ -37,6 +39,16 @@ class UnitedStates(CrisisActor):
                 ),
                 "great_power_risk": visible / world.top_support,
                 "regime_change_ambition": world.context["us_regime_change_intent"],
+                # How much a strike lacks a trigger: none while Iran nears the threshold,
+                # attacks or closes the Strait, or once the war is under way.
+                "casus_belli": 1.0
+                - np.minimum(
+                    1.0,
+                    world.nuclear_signal
+                    + world.recent("iran_attack")
+                    + world.hormuz / 2.0
+                    + world.war,
+                ),
             },
             self.factors,
             world.size,

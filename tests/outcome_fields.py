@@ -22,4 +22,11 @@ REQUIRED_OUTCOME_FIELDS = [
     "gulf_saudi_arabia_stance",
     "gulf_uae_stance",
     "gulf_qatar_stance",
+    # issue "The dynamics real crises showed"
+    "hormuz_ever_closed",
+    "regime_collapsed",
+    "leader_killed",
+    "iran_exports_end_kbd",
+    "end_turn",
+    "end_day",
 ]

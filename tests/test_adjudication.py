@@ -36,10 +36,27 @@ def test_escalation_delta_and_floor_combine_and_clip(world):
     world.escalation = np.array([0, 1, 3, 5, top - 1, top])
     before = world.escalation.copy()
     apply_effects(world, effect_matrix(6, escalation=2, escalation_floor=4))
-    expected = np.clip(np.maximum(before + 2, 4), 0, top)
+    # Steps below war stop a rung short of it; the floor (a strike) takes the ladder to war.
+    war = world.war_threshold
+    stepped = np.where(before < war, np.minimum(before + 2, war - 1), before + 2)
+    expected = np.clip(np.maximum(stepped, 4), 0, top)
     np.testing.assert_array_equal(world.escalation, expected)
     np.testing.assert_array_equal(world.escalated, expected > before)
     assert not world.escalated[-1]  # already at the top rung
+
+
+def test_threats_and_incidents_alone_never_start_a_war(world):
+    """The war rungs name strikes: steps up the ladder stop below war without a strike."""
+    war = world.war_threshold
+    world.escalation = np.array([0, war - 2, war - 1, war - 1, war, war + 1])
+    apply_effects(world, effect_matrix(6, escalation=3))
+    np.testing.assert_array_equal(
+        world.escalation, [war - 1, war - 1, war - 1, war - 1, war + 3, war + 4]
+    )
+    # Counter-check: the same steps with a strike's floor do reach war.
+    world.escalation = np.array([0, war - 2, war - 1, war - 1, war, war + 1])
+    apply_effects(world, effect_matrix(6, escalation=1, escalation_floor=war))
+    assert (world.escalation >= war).all()
 
 
 def test_a_floor_never_lowers_the_ladder(world):
@@ -177,28 +194,79 @@ def _closure_scenario(write_yaml, closures: bool):
 def test_a_hormuz_closure_raises_the_oil_price_over_turns(write_yaml):
     closed = CrisisModel(_closure_scenario(write_yaml, True), 300, rng=9).run()
     control = CrisisModel(_closure_scenario(write_yaml, False), 300, rng=9).run()
-    oil = closed.crisis.dynamics.oil
+    crisis = closed.crisis
     frame = closed.trajectory_frame()
     turns = frame[frame.turn.between(1, 5)]
     assert (turns.hormuz == Hormuz.CLOSED).all()
     mean_price = frame.groupby("turn").oil_price.mean()
-    # Each turn of closure pushes the price further up towards the closure premium.
+    # Each turn of closure pushes the price further up towards the price that clears the
+    # market short of the supply lost.
     assert all(mean_price[t + 1] > mean_price[t] for t in range(0, 5))
     control_price = control.trajectory_frame().groupby("turn").oil_price.mean()
-    assert mean_price[5] - control_price[5] > oil.closure_premium / 2
+    rules = crisis.dynamics.hormuz
+    mildest = (
+        rules.severity_low * rules.flow_mbd
+        - rules.bypass_mbd
+        - rules.stock_release_mbd
+        - rules.spare_outside_mbd
+    ) / rules.world_supply_mbd
+    base = crisis.dynamics.oil.base_price
+    mildest_rise = base * ((1 - mildest) ** (-1 / rules.price_elasticity) - 1)
+    assert mildest_rise > 5
+    assert mean_price[5] - control_price[5] > mildest_rise / 2
     outcomes = closed.outcome_frame()
     assert (outcomes.hormuz_closed_turns >= np.minimum(outcomes.end_turn, 5)).all()
+    assert outcomes.hormuz_ever_closed.all()
+    assert not control.outcome_frame().hormuz_ever_closed.any()
     assert (outcomes.peak_oil_price >= frame.groupby("replication").oil_price.max() - 1e-9).all()
 
 
-def test_a_closure_eases_one_step_a_turn_unless_renewed(write_yaml):
+def test_the_oil_shock_of_a_closure_shrinks_with_bypass_and_stocks(write_yaml):
+    """Counter-check: with enough bypass capacity and stock releases a closure costs little."""
+    text = "extends: {baseline}\nname: bypassed\ninjects:\n" + "".join(
+        f"  - turn: {t}\n    effects: {{hormuz: 2}}\n" for t in range(1, 6)
+    )
+    path = write_yaml(text, "bypassed.yaml")
+    shocked = CrisisModel(load_scenario(path), 200, rng=4).run().trajectory_frame()
+    cushioned = CrisisModel(
+        load_scenario(
+            path, ["dynamics.hormuz.bypass_mbd=20", "dynamics.hormuz.stock_release_mbd=5"]
+        ),
+        200,
+        rng=4,
+    ).run()
+    cushioned = cushioned.trajectory_frame()
+    at5 = shocked[shocked.turn == 5].oil_price.mean()
+    assert at5 > cushioned[cushioned.turn == 5].oil_price.mean() + 20
+
+
+def _one_closure(write_yaml, *overrides):
     text = (
         "extends: {baseline}\nname: one_closure\n"
         "injects:\n  - turn: 1\n    actor: iran\n    action: close_hormuz\n"
-        "  - turn: 2\n    actor: iran\n    action: hold_firm\n"
-        "  - turn: 3\n    actor: iran\n    action: hold_firm\n"
+        + "".join(f"  - turn: {t}\n    actor: iran\n    action: hold_firm\n" for t in range(2, 8))
     )
-    model = CrisisModel(load_scenario(write_yaml(text)), 50, rng=2)
+    return CrisisModel(load_scenario(write_yaml(text), list(overrides)), 100, rng=2)
+
+
+def test_a_closure_lasts_until_it_is_lifted(write_yaml):
+    """Nobody clears the mines and Iran holds firm: the Strait stays closed turn after turn."""
+    model = _one_closure(write_yaml, "dynamics.hormuz.reopen_probability=0")
+    for _ in range(7):
+        model.step()
+        live = model.trajectory[-2]["active"]
+        assert (model.world.hormuz[live] == Hormuz.CLOSED).all()
+        # The ladder never says less than a war across the Gulf while the Strait is shut.
+        assert (model.world.escalation[live] >= 7).all()
+
+
+def test_navies_reopen_a_closure_then_harassment_dies_down(write_yaml):
+    model = _one_closure(
+        write_yaml,
+        "dynamics.hormuz.reopen_probability=1",
+        "dynamics.hormuz.harassment_ease_probability=1",
+        "initial.us_force_posture=1",
+    )
     for expected in (Hormuz.CLOSED, Hormuz.HARASSED, Hormuz.OPEN):
         model.step()
         live = model.trajectory[-2]["active"]
@@ -302,7 +370,9 @@ def test_covert_discovery_happens_at_the_configured_rate(write_yaml, scenario):
 
 
 def test_certain_collapse_ends_every_replication_on_turn_one(scenario):
-    crisis = scenario("baseline", "dynamics.iran.collapse_threshold=0.99")
+    crisis = scenario(
+        "baseline", "dynamics.iran.collapse_threshold=0.99", "dynamics.regime.collapse_days=0"
+    )
     model = CrisisModel(crisis, 200, rng=6)
     model.step()
     assert not model.world.active.any()
@@ -329,7 +399,12 @@ def test_without_other_exits_every_run_reaches_the_horizon(scenario):
 
 
 def test_end_conditions_on_a_crafted_world(scenario):
-    crisis = scenario("baseline", "dynamics.escalation.ceasefire_base=1.0", "horizon=5")
+    crisis = scenario(
+        "baseline",
+        "dynamics.escalation.ceasefire_base=1.0",
+        "dynamics.regime.collapse_days=0",
+        "horizon=5",
+    )
     model = CrisisModel(crisis, 6, rng=7)
     world = model.world
     war = crisis.ladders.war_threshold

@@ -158,6 +158,8 @@ def test_run_takes_a_replication_and_overrides(capsys, scenario):
             "17",
             "--set",
             "dynamics.iran.collapse_threshold=0.99",
+            "--set",
+            "dynamics.regime.collapse_days=0",
             "--json",
         ]
     )

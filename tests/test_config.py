@@ -157,10 +157,10 @@ BAD_FILES = {
         ["unknown factor", "ukraine_commitment"],
     ),
     "unknown_key_in_a_rule": (
-        "extends: {baseline}\ndynamics:\n  oil:\n    closure_premum: 40\n",
-        "dynamics.oil.closure_premum",
+        "extends: {baseline}\ndynamics:\n  oil:\n    harassment_premum: 40\n",
+        "dynamics.oil.harassment_premum",
         4,
-        ["unknown field", "closure_premium"],
+        ["unknown field", "harassment_premium"],
     ),
     "unknown_key_in_an_actor": (
         "extends: {baseline}\nactors:\n  china:\n    rationalty: 3\n",

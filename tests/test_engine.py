@@ -281,7 +281,7 @@ def test_a_players_move_made_illegal_by_the_turns_events_is_refused(scenario):
     crisis = scenario("baseline", "initial.escalation=3")
     model = CrisisModel(crisis, rng=5, record_decisions=True)
     model.submit("iran", "proxy_pressure")  # legal now: it needs escalation <= 3
-    model.add_inject(Inject(turn=1, note="tanker seized", effects={"escalation": 1}))
+    model.add_inject(Inject(turn=1, note="a strike", effects={"escalation_floor": 4}))
     model.step()
     _, decisions = model.decision_log[-1]
     iran = next(d for d in decisions if d.actor_id == "iran" and d.menu.name == "main")

@@ -234,6 +234,15 @@ def key_events(results: Results, labels: Labels) -> list[KeyEvent]:
                 lambda f: f["end_state"].astype(str) == "regime_collapse",
             )
         )
+    if "leader_killed" in columns:
+        events.append(
+            KeyEvent(
+                "leader_killed",
+                "iran",
+                "Supreme Leader killed",
+                lambda f: f["leader_killed"].astype(bool),
+            )
+        )
     if "iran_requested_help" in columns:
         events.append(
             KeyEvent(

@@ -13,10 +13,14 @@ from scipy import special
 
 from actors.base import Decision
 from sim.engine.decision import PHASES
-from sim.engine.effects import EFFECT_INDEX, EFFECTS
+from sim.engine.effects import EFFECT_INDEX, EFFECTS, ONE_OFF_EFFECTS, RATE_EFFECTS
 from sim.engine.streams import ReplicationStreams
+from sim.engine.timescale import TimeScale
 from sim.engine.world import EndState, Hormuz, WorldState
 from sim.scenario.config import Scenario
+
+_RATE = np.array([name in RATE_EFFECTS for name in EFFECTS])
+_ONE_OFF = np.array([name in ONE_OFF_EFFECTS for name in EFFECTS])
 
 
 @dataclass
@@ -37,19 +41,32 @@ def phase_effects(decisions: list[Decision], size: int) -> list[np.ndarray]:
     """
     totals = [np.zeros((size, len(EFFECTS))) for _ in PHASES]
     for decision in decisions:
+        chosen = decision.chosen
+        kept = decision.kept if decision.kept is not None and decision.kept.any() else None
         for table in decision.menu.phase_tables:
             total = totals[table.phase]
             if table.added.size:
-                total[:, table.added] += table.add_amounts[decision.chosen]
+                amounts = table.add_amounts[chosen]
+                if kept is not None:
+                    # A move an actor merely keeps to goes on doing what it does, but its
+                    # one-off effects (a rung climbed, a price shock) do not happen again.
+                    amounts = np.where(kept[:, None] & _ONE_OFF[table.added], 0.0, amounts)
+                total[:, table.added] += amounts
             if table.levelled.size:
                 total[:, table.levelled] = np.maximum(
-                    total[:, table.levelled], table.level_amounts[decision.chosen]
+                    total[:, table.levelled], table.level_amounts[chosen]
                 )
     return totals
 
 
-def apply_effects(world: WorldState, effects: np.ndarray) -> None:
-    """Apply an [R, E] effect matrix to the world, clipping every variable to its range."""
+def apply_effects(world: WorldState, effects: np.ndarray, ratio: float = 1.0) -> None:
+    """Apply an [R, E] effect matrix to the world, clipping every variable to its range.
+
+    `ratio` (reference periods per turn) scales the effects that are flows over a turn, the
+    moves' effects on continuous variables; an inject or an incident is an event, applied as is.
+    """
+    if ratio != 1.0:
+        effects = np.where(_RATE, effects * ratio, effects)
 
     def e(name: str) -> np.ndarray:
         return effects[:, EFFECT_INDEX[name]]
@@ -79,12 +96,24 @@ def apply_effects(world: WorldState, effects: np.ndarray) -> None:
         events[name] = events[name] + e(name)
     for name in ("iran_attack", "strike_on_iran"):
         events[name] = np.minimum(1.0, events[name] + e(name))
+    events["sanctions_effort"] = np.maximum(
+        events["sanctions_effort"], e("sanctions_intensity") > 0
+    )
+    events["leadership_strike"] = np.maximum(events["leadership_strike"], e("leadership_strike"))
     events["hormuz"] = np.maximum(events["hormuz"], e("hormuz"))
     world.hormuz = np.maximum(world.hormuz, e("hormuz").astype(np.int64))
-    new_escalation = np.maximum(
-        world.escalation + np.rint(e("escalation")).astype(np.int64),
-        e("escalation_floor").astype(np.int64),
-    )
+    # Iran lifting a closure of an earlier turn (unless something closes the Strait again in
+    # the same step)
+    reopened = (e("hormuz_reopen") > 0) & (e("hormuz") == 0) & (world.hormuz_at_start > 0)
+    events["hormuz_reopen"] = np.maximum(events["hormuz_reopen"], reopened)
+    world.hormuz = np.where(reopened, Hormuz.OPEN, world.hormuz)
+    # Threats, proxy attacks and incidents climb the ladder, but only up to the rung below war:
+    # the war rungs name strikes, so only a strike (an effect setting a war-rung floor) gets there.
+    steps = np.rint(e("escalation")).astype(np.int64)
+    climbed = world.escalation + steps
+    below_war = (steps > 0) & (world.escalation < world.war_threshold)
+    climbed = np.where(below_war, np.minimum(climbed, world.war_threshold - 1), climbed)
+    new_escalation = np.maximum(climbed, e("escalation_floor").astype(np.int64))
     new_escalation = np.clip(new_escalation, 0, world.top_escalation)
     world.escalated |= new_escalation > world.escalation
     world.escalation = new_escalation
@@ -117,9 +146,10 @@ def adjudicate(
     """Resolve one turn in place and return what the dice decided."""
     turn = world.turn
     dynamics = scenario.dynamics
+    time = TimeScale.of(scenario)
 
     for phase, effects in enumerate(phase_effects(decisions, world.size)):
-        apply_effects(world, effects)
+        apply_effects(world, effects, time.ratio)
         if PHASES[phase] == "covert":
             set_support(world, decisions)
 
@@ -127,7 +157,7 @@ def adjudicate(
     incidents: dict[str, np.ndarray] = {}
     for name, incident in scenario.incidents.items():
         strikes = (world.escalation_at_start >= incident.min_escalation) & (
-            streams.uniform(f"incident:{name}", turn) < incident.probability
+            streams.uniform(f"incident:{name}", turn) < time.probability(incident.probability)
         )
         if strikes.any():
             matrix = np.zeros((world.size, len(EFFECTS)))
@@ -140,28 +170,93 @@ def adjudicate(
     # and then.
     untouched = (world.escalation == world.escalation_at_start) & ~world.escalated
     drift = untouched & (
-        streams.uniform("escalation:decay", turn) < dynamics.escalation.decay_probability
+        streams.uniform("escalation:decay", turn)
+        < time.probability(dynamics.escalation.decay_probability)
     )
     world.escalation = np.where(drift, np.maximum(world.escalation - 1, 0), world.escalation)
 
-    # Hormuz: a closure not renewed this turn eases one step (closed -> harassed -> open).
-    eased = np.maximum(world.hormuz_at_start - 1, Hormuz.OPEN)
-    world.hormuz = np.maximum(world.events["hormuz"].astype(np.int64), eased)
-
-    discovered = _discover_covert_support(world, scenario, streams, actors)
-    _update_oil(world, scenario, streams)
-    _update_iran(world, scenario)
-    _decay(world, scenario)
-    ended = _end_conditions(world, scenario, streams)
+    _update_hormuz(world, scenario, streams, time)
+    discovered = _discover_covert_support(world, scenario, streams, actors, time)
+    _update_oil(world, scenario, streams, time)
+    _update_sanctions(world, scenario, time)
+    _update_iran(world, scenario, streams, time)
+    _decay(world, scenario, time)
+    ended = _end_conditions(world, scenario, streams, time)
     return TurnReport(incidents=incidents, discovered=discovered, ended=ended)
 
 
-def _discover_covert_support(world, scenario, streams, actors) -> dict[str, np.ndarray]:
+def _update_hormuz(
+    world: WorldState, scenario: Scenario, streams: ReplicationStreams, time: TimeScale
+) -> None:
+    """A closure lasts until it is lifted; harassment not renewed dies down.
+
+    US and partner navies reopen a closed Strait over turns (faster with more forces and a
+    weaker Iranian military), leaving it harassed for a while; Iran may lift it itself
+    (`hormuz_reopen`, in `apply_effects`). While closed, the crisis stays a war across the Gulf.
+    """
+    rules = scenario.dynamics.hormuz
+    turn = world.turn
+    closed = world.hormuz == Hormuz.CLOSED
+    renewed = world.events["hormuz"] >= Hormuz.CLOSED
+    clearing = np.clip(
+        rules.reopen_probability
+        * world.us_force_posture
+        * (1.0 + rules.reopen_capacity_weight * (1.0 - world.iran_military_capacity)),
+        0.0,
+        1.0,
+    )
+    cleared = (
+        closed & ~renewed & (streams.uniform("hormuz:reopen", turn) < time.probability(clearing))
+    )
+    harassed = world.hormuz == Hormuz.HARASSED
+    eased = (
+        harassed
+        & (world.events["hormuz"] < Hormuz.HARASSED)
+        & (world.hormuz_at_start == Hormuz.HARASSED)
+        & (
+            streams.uniform("hormuz:ease", turn)
+            < time.probability(rules.harassment_ease_probability)
+        )
+    )
+    world.hormuz = np.select([cleared, eased], [Hormuz.HARASSED, Hormuz.OPEN], world.hormuz).astype(
+        np.int64
+    )
+    closed = world.hormuz == Hormuz.CLOSED
+    newly = closed & (world.hormuz_at_start != Hormuz.CLOSED)
+    if newly.any():
+        severity = rules.severity_low + (rules.severity_high - rules.severity_low) * (
+            streams.uniform("hormuz:severity", turn)
+        )
+        world.closure_severity = np.where(newly, severity, world.closure_severity)
+    world.escalation = np.where(
+        closed,
+        np.maximum(world.escalation, min(rules.closed_escalation_floor, world.top_escalation)),
+        world.escalation,
+    )
+
+
+def closure_supply_loss(world: WorldState, scenario: Scenario) -> np.ndarray:
+    """Share of world oil supply a closure takes off the market, net of bypass pipelines,
+    strategic stock releases and spare capacity outside the Gulf (0 while the Strait is open)."""
+    rules = scenario.dynamics.hormuz
+    lost = (
+        world.closure_severity * rules.flow_mbd
+        - rules.bypass_mbd
+        - rules.stock_release_mbd
+        - rules.spare_outside_mbd
+    )
+    share = np.clip(lost / rules.world_supply_mbd, 0.0, 0.95)
+    return np.where(world.hormuz == Hormuz.CLOSED, share, 0.0)
+
+
+def _discover_covert_support(world, scenario, streams, actors, time) -> dict[str, np.ndarray]:
     discovered = {}
     for power in world.great_power_ids():
         rules = scenario.actors[power].covert
         covert_now = world.support_covert[power] & (world.support[power] > 0)
-        roll = streams.uniform(f"discovery:{power}", world.turn) < rules.discovery_probability
+        roll = streams.uniform(f"discovery:{power}", world.turn) < time.probability(
+            rules.discovery_probability
+        )
         newly = covert_now & roll & ~world.support_exposed[power]
         world.support_exposed[power] |= newly
         if newly.any():
@@ -170,21 +265,27 @@ def _discover_covert_support(world, scenario, streams, actors) -> dict[str, np.n
     return discovered
 
 
-def _update_oil(world: WorldState, scenario: Scenario, streams: ReplicationStreams) -> None:
+def _update_oil(
+    world: WorldState, scenario: Scenario, streams: ReplicationStreams, time: TimeScale
+) -> None:
+    """The price moves towards a fundamental: war premia, and for a closure the price at which
+    the market clears the supply it lost (constant elasticity: P / P0 = (1 - loss)^(-1/e))."""
     oil = scenario.dynamics.oil
+    hormuz = scenario.dynamics.hormuz
+    scarcity = (1.0 - closure_supply_loss(world, scenario)) ** (-1.0 / hormuz.price_elasticity)
+    fundamental = np.minimum(oil.base_price * scarcity, hormuz.max_price)
     target = (
-        oil.base_price
+        fundamental
         + oil.escalation_premium * world.escalation
         + oil.harassment_premium * (world.hormuz == Hormuz.HARASSED)
-        + oil.closure_premium * (world.hormuz == Hormuz.CLOSED)
         - world.events["gulf_output"]
     )
-    shock = oil.volatility * special.ndtri(
+    shock = time.volatility(oil.volatility) * special.ndtri(
         np.clip(streams.uniform("oil:shock", world.turn), 1e-9, 1 - 1e-9)
     )
     world.oil_price = np.maximum(
         oil.floor_price,
-        world.oil_price + oil.adjustment_rate * (target - world.oil_price) + shock,
+        world.oil_price + time.share(oil.adjustment_rate) * (target - world.oil_price) + shock,
     )
     limits = scenario.dynamics.china_imports
     world.china_imports_kbd = np.clip(world.china_imports_kbd, limits.min_kbd, limits.max_kbd)
@@ -198,8 +299,47 @@ def iran_exports_kbd(world: WorldState, scenario: Scenario) -> np.ndarray:
     return (world.china_imports_kbd + world.other_exports_kbd) * deliverable
 
 
-def _update_iran(world: WorldState, scenario: Scenario) -> None:
+def _update_sanctions(world: WorldState, scenario: Scenario, time: TimeScale) -> None:
+    """Enforcement fades without fresh US effort, Iran learns to evade, and buyers other than
+    China follow the sanctions' net bite and the discount Iran offers."""
+    rules = scenario.dynamics.sanctions
+    context = world.context
+    effort = world.events["sanctions_effort"] > 0
+    floor = rules.enforcement_floor * world.sanctions_start
+    intensity = context["sanctions_intensity"]
+    fatigue = time.share(rules.enforcement_decay) * np.maximum(intensity - floor, 0.0)
+    context["sanctions_intensity"] = np.where(effort, intensity, intensity - fatigue)
+    learnt = (
+        time.amount(rules.evasion_learning)
+        * intensity
+        * (1.0 - world.sanctions_evasion / max(rules.evasion_max, 1e-9))
+    )
+    world.sanctions_evasion = np.clip(
+        world.sanctions_evasion + learnt - rules.designation_setback * effort,
+        0.0,
+        rules.evasion_max,
+    )
+    normal = scenario.dynamics.oil.normal_discount
+    pull = 1.0 + rules.discount_pull * np.maximum(world.oil_discount - normal, 0.0) / max(
+        normal, 1e-9
+    )
+    target = (
+        rules.other_buyers_potential_kbd
+        * (1.0 - world.sanctions_bite()) ** rules.other_buyers_elasticity
+        * pull
+    )
+    world.other_exports_kbd = world.other_exports_kbd + time.share(
+        rules.other_buyers_adjustment
+    ) * (target - world.other_exports_kbd)
+
+
+def _update_iran(
+    world: WorldState, scenario: Scenario, streams: ReplicationStreams, time: TimeScale
+) -> None:
+    """Stability: war, sanctions and pressure wear it down, revenue and recovery restore it;
+    foreign strikes rally the country, and the loss of the leader opens a succession."""
     iran = scenario.dynamics.iran
+    regime = scenario.dynamics.regime
     oil = scenario.dynamics.oil
     war_depth = np.clip(
         (world.escalation - world.war_threshold + 1)
@@ -212,47 +352,77 @@ def _update_iran(world: WorldState, scenario: Scenario) -> None:
         * np.maximum(world.oil_price - world.oil_discount, 0)
         / (iran.normal_exports_kbd * oil.base_price)
     )
+    # Rally round the flag: each turn under foreign strikes closes part of the gap to a full
+    # rally, which then fades.
+    struck = world.events["strike_on_iran"]
+    world.rally = world.rally + time.probability(regime.rally_gain) * struck * (1.0 - world.rally)
+    # A leadership strike may kill the Supreme Leader: an immediate shock, then a succession.
+    kill_chance = (
+        time.probability(regime.leader_kill_probability) * (world.events["leadership_strike"])
+    )
+    killed = (kill_chance > 0) & (streams.uniform("regime:leader", world.turn) < kill_chance)
+    world.leader_killed = world.leader_killed | killed
+    world.succession = np.where(killed, 1.0, world.succession)
+    world.iran_stability = np.clip(world.iran_stability - regime.succession_shock * killed, 0, 1)
+    lost = 1.0 - world.iran_stability
     change = (
         -iran.war_stability_cost * war_depth
-        - iran.sanctions_stability_cost * world.context["sanctions_intensity"]
+        - iran.sanctions_stability_cost * world.sanctions_bite()
         + iran.revenue_stability_gain * np.minimum(revenue, iran.revenue_cap)
         - iran.regime_pressure_cost * world.regime_pressure
-        + iran.recovery_rate * (1.0 - world.iran_stability)
+        + regime.rally_strength * world.rally * lost
     )
-    world.iran_stability = np.clip(world.iran_stability + change, 0, 1)
+    recovery = time.share(iran.recovery_rate) * (1.0 - world.succession) * lost
+    world.iran_stability = np.clip(world.iran_stability + time.amount(change) + recovery, 0, 1)
+    world.rally = world.rally * (1.0 - time.share(regime.rally_decay))
+    world.succession = world.succession * (1.0 - time.share(regime.succession_decay))
     world.iran_military_capacity = np.clip(
         world.iran_military_capacity
-        + iran.military_recovery_rate * (1.0 - world.iran_military_capacity),
+        + time.share(iran.military_recovery_rate) * (1.0 - world.iran_military_capacity),
         0,
         1,
     )
 
 
-def _decay(world: WorldState, scenario: Scenario) -> None:
+def _decay(world: WorldState, scenario: Scenario, time: TimeScale) -> None:
     rules = scenario.dynamics.escalation
-    world.regime_pressure = world.regime_pressure * (1.0 - rules.regime_pressure_decay)
-    world.us_force_posture = world.us_force_posture * (1.0 - rules.posture_decay)
-    world.negotiation_progress = world.negotiation_progress * (1.0 - rules.negotiation_decay)
-    world.nuclear_signal = world.nuclear_signal * (1.0 - rules.nuclear_signal_decay)
+    world.regime_pressure = world.regime_pressure * (1.0 - time.share(rules.regime_pressure_decay))
+    world.us_force_posture = world.us_force_posture * (1.0 - time.share(rules.posture_decay))
+    world.negotiation_progress = world.negotiation_progress * (
+        1.0 - time.share(rules.negotiation_decay)
+    )
+    world.nuclear_signal = world.nuclear_signal * (1.0 - time.share(rules.nuclear_signal_decay))
     oil = scenario.dynamics.oil
-    world.oil_discount = world.oil_discount - oil.discount_recovery * (
+    world.oil_discount = world.oil_discount - time.share(oil.discount_recovery) * (
         world.oil_discount - oil.normal_discount
     )
 
 
 def _end_conditions(
-    world: WorldState, scenario: Scenario, streams: ReplicationStreams
+    world: WorldState,
+    scenario: Scenario,
+    streams: ReplicationStreams,
+    time: TimeScale | None = None,
 ) -> np.ndarray:
-    """Mark replications that end this turn; returns the mask of those that just ended."""
+    """Mark replications that end this turn; returns the mask of those that just ended.
+
+    The regime collapses only after its stability has stayed below the threshold for
+    `dynamics.regime.collapse_days`: sustained pressure on a fragile regime, not one bad turn.
+    """
+    time = time or TimeScale.of(scenario)
     rules = scenario.dynamics.escalation
     active = world.active
-    collapse = active & (world.iran_stability < scenario.dynamics.iran.collapse_threshold)
-    ceasefire_chance = np.clip(
-        rules.ceasefire_base
-        + rules.ceasefire_per_signal
-        * (world.events["ceasefire_signal"] + world.events["mediation"]),
-        0,
-        1,
+    fragile = world.iran_stability < scenario.dynamics.iran.collapse_threshold
+    world.fragile_days = np.where(fragile, world.fragile_days + time.turn_days, 0.0)
+    collapse = active & fragile & (world.fragile_days >= scenario.dynamics.regime.collapse_days)
+    ceasefire_chance = time.probability(
+        np.clip(
+            rules.ceasefire_base
+            + rules.ceasefire_per_signal
+            * (world.events["ceasefire_signal"] + world.events["mediation"]),
+            0,
+            1,
+        )
     )
     ceasefire = (
         active

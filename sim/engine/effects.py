@@ -30,9 +30,32 @@ EFFECTS: dict[str, str] = {
     "great_power_warning": "US warning to Russia and China against helping Iran",
     "iran_attack": "Iranian attack on US or Gulf assets",
     "strike_on_iran": "a US (or Israeli) strike on Iran",
+    "hormuz_reopen": "Iran lifts its closure or harassment of the Strait of Hormuz",
+    "leadership_strike": "a strike aimed at Iran's leadership (may kill the Supreme Leader)",
 }
 
 # Effects that set a level rather than add to it.
-LEVEL_EFFECTS = frozenset({"escalation_floor", "hormuz", "nuclear_signal"})
+LEVEL_EFFECTS = frozenset(
+    {"escalation_floor", "hormuz", "nuclear_signal", "hormuz_reopen", "leadership_strike"}
+)
 
 EFFECT_INDEX = {name: i for i, name in enumerate(EFFECTS)}
+
+# Effects that are a flow over the turn (a rate): a longer turn does proportionally more.
+RATE_EFFECTS = frozenset(
+    {
+        "us_force_posture",
+        "sanctions_intensity",
+        "secondary_sanctions_on_china",
+        "sanctions_relief",
+        "oil_discount",
+        "iran_stability",
+        "iran_military_capacity",
+        "china_imports",
+        "regime_pressure",
+        "negotiation",
+    }
+)
+
+# Effects that happen once when a move is made, not again while an actor keeps to it.
+ONE_OFF_EFFECTS = frozenset({"escalation", "oil_price"})

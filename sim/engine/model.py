@@ -22,6 +22,7 @@ from sim.engine.fixedpoint import from_fixed, to_fixed
 from sim.engine.live_rows import LiveRows, put_rows
 from sim.engine.outcomes import OutcomeTracker
 from sim.engine.streams import ReplicationStreams
+from sim.engine.timescale import TimeScale
 from sim.engine.world import WorldState, replicate_row, replicate_world
 from sim.scenario.config import Inject, Scenario, load_scenario
 
@@ -84,6 +85,7 @@ class CrisisModel(mesa.Model):
             indices = np.asarray(list(replications))
         self.replications = indices.astype(np.int64)
         self.streams = ReplicationStreams(self.master_seed, self.replications)
+        self.timescale = TimeScale.of(scenario)
         self.world = WorldState.initial(scenario, self.streams)
         self.actors: dict[str, CrisisActor] = {
             actor_id: ACTOR_CLASSES[config.kind](self, actor_id, config, self.streams)
@@ -229,8 +231,9 @@ class CrisisModel(mesa.Model):
             noise = 0.0
             if rule.volatility > 0:
                 u = np.clip(self.streams.uniform(f"path:{name}", turn), 1e-9, 1 - 1e-9)
-                noise = rule.volatility * ndtri(u)
-            self.world.context[name] = np.clip(self.world.context[name] + rule.drift + noise, 0, 1)
+                noise = self.timescale.volatility(rule.volatility) * ndtri(u)
+            drift = self.timescale.amount(rule.drift)
+            self.world.context[name] = np.clip(self.world.context[name] + drift + noise, 0, 1)
 
     # ------------------------------------------------------------------ ended replications
 

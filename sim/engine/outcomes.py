@@ -25,6 +25,7 @@ class OutcomeTracker:
         self.max_support = {p: world.support[p].copy() for p in self.powers}
         self.covert_turns = {p: np.zeros(size, dtype=np.int64) for p in self.powers}
         self.hormuz_closed_turns = np.zeros(size, dtype=np.int64)
+        self.hormuz_ever_closed = world.hormuz == Hormuz.CLOSED
         self.peak_oil_price = world.oil_price.copy()
         self.china_imports_start = world.china_imports_kbd.copy()
         self.requested_help = np.zeros(size, dtype=bool)
@@ -60,7 +61,9 @@ class OutcomeTracker:
                 live, np.maximum(self.max_support[p], world.support[p]), self.max_support[p]
             )
             self.covert_turns[p] += live & world.support_covert[p] & (world.support[p] > 0)
-        self.hormuz_closed_turns += live & (world.hormuz == Hormuz.CLOSED)
+        closed = live & (world.hormuz == Hormuz.CLOSED)
+        self.hormuz_closed_turns += closed
+        self.hormuz_ever_closed |= closed
         self.peak_oil_price = np.where(
             live, np.maximum(self.peak_oil_price, world.oil_price), self.peak_oil_price
         )
@@ -83,6 +86,9 @@ class OutcomeTracker:
             "turns_at_war": self.turns_at_war,
             "end_state": np.array(END_STATE_LABELS, dtype=object)[world.end_state],
             "end_turn": world.end_turn.astype(np.int64),
+            "end_day": world.end_turn.astype(np.float64) * scenario.turn_days,
+            "regime_collapsed": world.end_state == EndState.REGIME_COLLAPSE,
+            "leader_killed": world.leader_killed.copy(),
         }
         for p in self.powers:
             columns[f"{p}_max_support"] = self.max_support[p]
@@ -90,6 +96,7 @@ class OutcomeTracker:
             columns[f"{p}_covert_turns"] = self.covert_turns[p]
         columns.update(
             {
+                "hormuz_ever_closed": self.hormuz_ever_closed.copy(),
                 "hormuz_closed_turns": self.hormuz_closed_turns,
                 "peak_oil_price": self.peak_oil_price,
                 "china_imports_start_kbd": self.china_imports_start,

@@ -66,7 +66,21 @@ class WorldState:
     support_exposed: dict[str, np.ndarray]
     iran_belief: dict[str, np.ndarray]
     negotiation_progress: np.ndarray
+    #: Iran's capacity to evade sanctions (shadow fleet, ship-to-ship transfers, floating
+    #: storage), 0-1: the share of the sanctions' bite it escapes
+    sanctions_evasion: np.ndarray
+    #: enforcement when the crisis began; fatigue cannot take it below a share of this
+    sanctions_start: np.ndarray
     nuclear_signal: np.ndarray = field(init=False)
+    #: share of the Strait's flow the current (or last) closure stops
+    closure_severity: np.ndarray = field(init=False)
+    #: rally round the flag under foreign attack, 0-1
+    rally: np.ndarray = field(init=False)
+    #: turmoil of a leadership succession, 0-1
+    succession: np.ndarray = field(init=False)
+    leader_killed: np.ndarray = field(init=False)
+    #: days in a row the regime's stability has been below the collapse threshold
+    fragile_days: np.ndarray = field(init=False)
     #: what has happened so far this turn (injects, then moves); see `recent`
     events: dict[str, np.ndarray] = field(init=False)
     #: what happened last turn
@@ -91,6 +105,12 @@ class WorldState:
         "regime_pressure",
         "negotiation_progress",
         "nuclear_signal",
+        "sanctions_evasion",
+        "closure_severity",
+        "rally",
+        "succession",
+        "leader_killed",
+        "fragile_days",
         "end_state",
         "end_turn",
     )
@@ -106,10 +126,18 @@ class WorldState:
         "gulf_output",
         "strike_on_iran",
         "hormuz",
+        "hormuz_reopen",
+        "leadership_strike",
+        "sanctions_effort",
     )
 
     def __post_init__(self) -> None:
         self.nuclear_signal = np.zeros(self.size)
+        self.closure_severity = np.zeros(self.size)
+        self.rally = np.zeros(self.size)
+        self.succession = np.zeros(self.size)
+        self.leader_killed = np.zeros(self.size, dtype=bool)
+        self.fragile_days = np.zeros(self.size)
         self.events = {name: np.zeros(self.size) for name in self.EVENTS}
         self.begin_turn()
 
@@ -179,6 +207,8 @@ class WorldState:
                 for a in great_powers
             },
             negotiation_progress=np.zeros(size),
+            sanctions_evasion=np.full(size, scenario.dynamics.sanctions.initial_evasion),
+            sanctions_start=context["sanctions_intensity"].copy(),
         )
 
     # Derived indicators several actors read; kept here so they mean the same to everyone.
@@ -193,6 +223,10 @@ class WorldState:
         Squared, so that a stable regime inspires little fear while an eroding one alarms fast.
         """
         return np.maximum(self.regime_pressure, 1.0 - self.iran_stability) ** 2
+
+    def sanctions_bite(self) -> np.ndarray:
+        """The share of Iran's trade the sanctions actually stop: enforcement net of evasion."""
+        return self.context["sanctions_intensity"] * (1.0 - self.sanctions_evasion)
 
     def us_pressure(self) -> np.ndarray:
         """Overall US pressure on Iran: sanctions, forces in the region and escalation."""
@@ -245,5 +279,6 @@ CONDITION_VARIABLES = {
     "china_imports_kbd": lambda w, own: w.china_imports_kbd,
     "nuclear_signal": lambda w, own: w.nuclear_signal,
     "turn": lambda w, own: np.full(w.size, w.turn),
+    "leader_killed": lambda w, own: w.leader_killed.astype(float),
     "own_support": lambda w, own: w.support.get(own, np.zeros(w.size)),
 }
