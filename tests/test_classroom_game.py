@@ -329,7 +329,8 @@ def test_events_and_context_changes_open_the_next_turn(tmp_path):
     assert (us.action, us.by) == ("limited_strikes", "white cell")
     assert world.escalation[0] >= 4
     assert world.context["china_taiwan_tension"][0] == pytest.approx(0.85, abs=0.05)
-    assert world.context["sanctions_intensity"][0] >= 0.95
+    # enforcement fades a little without fresh US effort (dynamics.sanctions)
+    assert world.context["sanctions_intensity"][0] == pytest.approx(0.95, abs=0.05)
     assert [p["event"] for p in record.injects] == [
         "us_strikes_enrichment_sites",
         "taiwan_strait_exercises",

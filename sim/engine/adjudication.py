@@ -59,11 +59,15 @@ def phase_effects(decisions: list[Decision], size: int) -> list[np.ndarray]:
     return totals
 
 
-def apply_effects(world: WorldState, effects: np.ndarray, ratio: float = 1.0) -> None:
+def apply_effects(
+    world: WorldState, effects: np.ndarray, ratio: float = 1.0, scripted: bool = False
+) -> None:
     """Apply an [R, E] effect matrix to the world, clipping every variable to its range.
 
     `ratio` (reference periods per turn) scales the effects that are flows over a turn, the
     moves' effects on continuous variables; an inject or an incident is an event, applied as is.
+    Steps up the ladder stop below war unless `scripted` (a scenario's or facilitator's inject
+    says what happened, and may say a war began).
     """
     if ratio != 1.0:
         effects = np.where(_RATE, effects * ratio, effects)
@@ -111,7 +115,7 @@ def apply_effects(world: WorldState, effects: np.ndarray, ratio: float = 1.0) ->
     # the war rungs name strikes, so only a strike (an effect setting a war-rung floor) gets there.
     steps = np.rint(e("escalation")).astype(np.int64)
     climbed = world.escalation + steps
-    below_war = (steps > 0) & (world.escalation < world.war_threshold)
+    below_war = (steps > 0) & (world.escalation < world.war_threshold) & (not scripted)
     climbed = np.where(below_war, np.minimum(climbed, world.war_threshold - 1), climbed)
     new_escalation = np.maximum(climbed, e("escalation_floor").astype(np.int64))
     new_escalation = np.clip(new_escalation, 0, world.top_escalation)

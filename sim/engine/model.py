@@ -218,7 +218,7 @@ class CrisisModel(mesa.Model):
                 matrix = np.zeros((self.world.size, len(EFFECTS)))
                 for effect, amount in inject.effects.items():
                     matrix[:, EFFECT_INDEX[effect]] = amount
-                apply_effects(self.world, matrix)
+                apply_effects(self.world, matrix, scripted=True)
             if inject.actor is not None:
                 actor = self.actors[inject.actor]
                 for menu in actor.menus.values():
