@@ -45,10 +45,22 @@ OUTCOME_TEXT: dict[str, tuple[str, str, str]] = {
         "turns at war",
     ),
     "end_state": ("How does the crisis end?", "end state", "how the crisis ends"),
-    "end_day": ("How many days does the crisis last?", "day the crisis ended"),
-    "regime_collapsed": ("Does the Iranian regime collapse?", "regime collapsed"),
-    "leader_killed": ("Is Iran's Supreme Leader killed?", "Supreme Leader killed"),
-    "hormuz_ever_closed": ("Is the Strait of Hormuz ever closed?", "Strait closed at least once"),
+    "end_day": ("How many days does the crisis last?", "day the crisis ended", "days it lasts"),
+    "regime_collapsed": (
+        "Does the Iranian regime collapse?",
+        "regime collapsed",
+        "regime collapse",
+    ),
+    "leader_killed": (
+        "Is Iran's Supreme Leader killed?",
+        "Supreme Leader killed",
+        "Supreme Leader killed",
+    ),
+    "hormuz_ever_closed": (
+        "Is the Strait of Hormuz ever closed?",
+        "Strait closed at least once",
+        "Strait of Hormuz closed",
+    ),
     "hormuz_closed_turns": (
         "How long is the Strait of Hormuz closed?",
         "turns with the Strait closed (1 turn = {days} days)",
