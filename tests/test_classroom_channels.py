@@ -251,6 +251,18 @@ def test_game_files_are_private_and_hold_no_token(tmp_path):
     result = CliRunner().invoke(commands.links, [str(db)])
     assert result.exit_code != 0
     assert "no such secrets file" in str(result.exception)
+    # New links can be issued: the old tokens stop working, the new ones open the game.
+    result = CliRunner().invoke(commands.links, [str(db), "--new"])
+    assert result.exit_code == 0, result.output
+    renewed = GameSession.open(db)
+    assert renewed.team_tokens["iran"] != kept["teams"]["iran"]
+    assert renewed.team_for(renewed.team_tokens["iran"]) == "iran"
+    assert renewed.team_for(kept["teams"]["iran"]) is None
+    assert not renewed.is_facilitator(kept["facilitator"])
+    assert f"/t/{renewed.team_tokens['iran']}" in result.output
+    assert [m.text for m in renewed.game.messages] == ["hello"]
+    renewed.store.close()
+    secrets_file.unlink()
     # A secrets file of another game is refused.
     other = new_session(tmp_path / "other.sqlite")
     other.store.close()

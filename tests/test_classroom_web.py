@@ -198,6 +198,14 @@ def test_debrief_and_forecast_pages(served):
     assert "Live forecast from turn 1" in page
     status, page = call(f"{f}/forecast", as_json=False)
     assert status == 200 and "500 simulated futures" in page and page.count("<svg") >= 4
+    # Both answer JSON too, for the facilitator's token only.
+    status, data = call(f"{f}/debrief")
+    assert status == 200 and data["games"] == 2000 and data["timeline"][0]["turn"] == 1
+    assert data["placements"][0]["chart"]["counts"]
+    status, data = call(f"{f}/forecast")
+    assert status == 200 and data["games"] == 500 and data["turn"] == 1
+    base = f.split("/f/")[0]
+    assert call(f"{base}/f/{'x' * 43}/debrief")[0] == 403
 
 
 def test_the_server_binds_to_loopback_and_warns_about_all_interfaces(tmp_path, monkeypatch):

@@ -5,8 +5,7 @@ projection): it is there to show where things happen, not to measure. Each playe
 layer (turn 0 is the start): strikes on Iran and Iranian attacks as bursts where they land, the
 Strait of Hormuz in the colour of its status, the shipping lanes cut where Hormuz is closed, and
 each great power's visible support as a line to Tehran. Only public acts are drawn: the board
-never shows a covert act the world has not discovered. Place coordinates are public geography
-(see docs/sources.md for the US bases).
+never shows a covert act the world has not discovered. Places are in `geography`.
 """
 
 from __future__ import annotations

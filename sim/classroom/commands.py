@@ -194,8 +194,8 @@ def print_links(session, base: str) -> list[dict[str, str]]:
 
     if session.keys is None:
         raise WargameError(
-            f"{secrets_path(session.store.path)}: no such secrets file; the join links of this "
-            "game cannot be printed (the game file keeps only hashes of the tokens)"
+            f"{secrets_path(session.store.path)}: no such secrets file; the game file keeps only "
+            "hashes of the tokens: issue new links with wargame links --new"
         )
     game = session.game
     links = [
@@ -220,12 +220,20 @@ def print_links(session, base: str) -> list[dict[str, str]]:
 @click.argument("game_file", type=click.Path(dir_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address in the links.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def links(game_file: str, host: str, port: int) -> None:
+@click.option(
+    "--new",
+    "reissue",
+    is_flag=True,
+    help="Issue new links and codes (the old ones stop working); with the server stopped.",
+)
+def links(game_file: str, host: str, port: int, reissue: bool) -> None:
     """Print the links of GAME_FILE again (read from its secrets file, GAME_FILE.secrets.json)."""
     from sim.classroom.session import GameSession
 
     session = GameSession.open(game_file)
     try:
+        if reissue:
+            session.reissue()
         print_links(session, f"http://{_link_host(host)}:{port}")
     finally:
         session.store.close()

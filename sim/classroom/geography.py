@@ -1,7 +1,11 @@
 """Schematic geography of the region for the board's map: outlines simplified to a few dozen
 points (degrees of longitude and latitude), places, US bases and shipping lanes.
 
-Coordinates are public geography; the US bases are those named in docs/sources.md.
+Coordinates are public geography, approximate to about a tenth of a degree, which is enough
+for a schematic map. The US installations are the main ones in the Gulf named in public reporting
+of US force levels in mid-2025 (Kuwait, Al Udeid in Qatar, Al Dhafra in the UAE, Prince Sultan in
+Saudi Arabia, the Fifth Fleet's base in Bahrain, Al Asad in Iraq); Fordow, Natanz and Isfahan are
+the nuclear sites the United States struck on 22 June 2025.
 """
 
 # fmt: off

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import secrets
@@ -375,6 +376,8 @@ def create_app(
     async def debrief_page(request: Request) -> Response:
         if not facilitator_ok(request):
             return refuse(request, 403, "This link is not valid.")
+        if _wants_json(request):
+            return json_response(await run_in_threadpool(_locked, session, debrief.debrief))
         context = await run_in_threadpool(_locked, session, debrief_context)
         return render(request, "debrief.html", context | {"token": request.path_params["token"]})
 
@@ -382,6 +385,8 @@ def create_app(
         if not facilitator_ok(request):
             return refuse(request, 403, "This link is not valid.")
         summary = await run_in_threadpool(_locked, session, debrief.forecast_summary)
+        if _wants_json(request):
+            return json_response(summary)
         summary["svgs"] = [charts.svg(c, note="") for c in summary["charts"]]
         context = {"title": session.game.classroom.title or "Wargame", "forecast": summary}
         return render(request, "forecast.html", context | {"token": request.path_params["token"]})
@@ -424,6 +429,8 @@ def create_app(
 
 
 def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

@@ -44,6 +44,12 @@ class ReplayError(WargameError):
     """A saved game that no longer replays to the state it reached (the model has changed)."""
 
 
+def _new_keys(actors: list[str]) -> tuple[Secrets, dict[str, tuple[str, str]]]:
+    """Fresh tokens and codes, and their hashes per team (token, code)."""
+    keys = Secrets(new_token(), {a: new_token() for a in actors}, {a: new_code() for a in actors})
+    return keys, {a: (hashed(keys.teams[a]), hashed(keys.codes[a])) for a in actors}
+
+
 def replay(setup: Setup, entries: Sequence[Entry], states: dict[int, dict[str, Any]]) -> Game:
     """Rebuild a game from its log, checking each played turn against the stored state."""
     game = Game(setup)
@@ -115,12 +121,7 @@ class GameSession:
         memory = str(db) == ":memory:"
         new_file = not memory and not Path(db).exists()
         store = GameStore(db, create=True)
-        keys = Secrets(
-            new_token(),
-            {t.actor: new_token() for t in classroom.teams},
-            {t.actor: new_code() for t in classroom.teams},
-        )
-        hashes = {a: (hashed(keys.teams[a]), hashed(keys.codes[a])) for a in keys.teams}
+        keys, hashes = _new_keys([t.actor for t in classroom.teams])
         try:
             store.create(
                 {
@@ -170,6 +171,16 @@ class GameSession:
             store.close()
             raise GameFileError(f"{secrets_path(db)} holds the secrets of another game")
         return cls(store, game, facilitator, hashes, keys, clock)
+
+    def reissue(self) -> None:
+        """Give the game new links and codes (the old ones stop working), e.g. when its secrets
+        file was lost. Run it with the server stopped: a running server knows the old ones."""
+        keys, hashes = _new_keys(list(self.game.seats))
+        with self.lock:
+            self.store.replace_keys(hashed(keys.facilitator), hashes)
+            write_secrets(self.store.path, keys)
+            self.keys, self.team_hashes = keys, hashes
+            self.facilitator_hash = hashed(keys.facilitator)
 
     @staticmethod
     def _setup(store: GameStore) -> Setup:

@@ -162,6 +162,19 @@ class GameStore:
                 [(a, name, token, code, i) for i, (a, name, token, code) in enumerate(teams)],
             )
 
+    def replace_keys(self, facilitator_hash: str, teams: dict[str, tuple[str, str]]) -> None:
+        """New token and code hashes for the facilitator and each team (the old ones stop
+        working)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE meta SET value = ? WHERE key = 'facilitator_hash'",
+                (json.dumps(facilitator_hash),),
+            )
+            db.executemany(
+                "UPDATE teams SET token_hash = ?, code_hash = ? WHERE actor = ?",
+                [(token, code, actor) for actor, (token, code) in teams.items()],
+            )
+
     def append(self, entry: Entry, state: dict[str, Any] | None = None) -> int:
         """Save one accepted command, and the state it produced if it played a turn."""
         with self._transaction() as db:
