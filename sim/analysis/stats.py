@@ -26,9 +26,7 @@ from pandas.api.types import (
 )
 from scipy import special  # the functions scipy.stats calls, without its long import
 
-from sim.analysis.bootstrap import (
-    bootstrap_mean_ci,  # the functions scipy.stats calls, without its long import
-)
+from sim.analysis.bootstrap import bootstrap_mean_ci
 
 __all__ = [
     "DEFAULT_TARGETS",
