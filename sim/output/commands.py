@@ -89,5 +89,36 @@ def report(folder: str, out: str | None) -> None:
     click.echo(str(path))
 
 
-#: click commands added to `wargame` (plot, report)
-COMMANDS: list[click.Command] = [plot, report]
+@click.command("discover")
+@click.argument("folder", type=click.Path())
+@click.option(
+    "--outcome",
+    "expression",
+    required=True,
+    metavar="EXPR",
+    help="A condition over outcome fields, e.g. 'russia_max_support >= 3' or 'war'.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the feature scores.")
+def discover(folder: str, expression: str, seed: int) -> None:
+    """Scenario discovery on a sweep FOLDER: which inputs lead to the outcome EXPR (PRIM).
+
+    Writes FOLDER/discover.json (the boxes: limits, coverage, density) and
+    FOLDER/plots/discover.png and .svg, and prints the boxes in words.
+    """
+    from sim.analysis import discovery
+    from sim.analysis.results import Results
+    from sim.output.figures.sweeps import discovery_figure
+    from sim.output.gallery import save_figure
+
+    results = Results.load(folder)
+    found = discovery.discover(results, expression, seed)
+    path = discovery.write(results, found)
+    figures = save_figure(
+        discovery_figure(found, results.name), results.path / "plots" / "discover"
+    )
+    click.echo(discovery.markdown(found))
+    click.echo(f"saved in {path} and {figures[0].parent}")
+
+
+#: click commands added to `wargame` (plot, report, discover)
+COMMANDS: list[click.Command] = [plot, report, discover]

@@ -60,6 +60,7 @@ def figure_specs(results: Results) -> tuple[list[FigureSpec], list[str]]:
     """Every figure a run supports, and notes on the ones it cannot have (missing tables)."""
     specs: list[FigureSpec] = []
     notes: list[str] = []
+    specs += _sweep_specs(results)
     points = results.outcomes["point"].nunique()
     if points > MAX_PLOTTED_POINTS:
         notes.append(
@@ -156,6 +157,28 @@ def figure_specs(results: Results) -> tuple[list[FigureSpec], list[str]]:
             + "; ".join(constant)
         )
     return specs, notes
+
+
+def _sweep_specs(results: Results) -> list[FigureSpec]:
+    """Heat maps for a two-parameter grid; outcome against each input for a sampled design."""
+    from sim.analysis import sweeps
+    from sim.output.figures.sweeps import heatmap_figure, inputs_figure
+
+    if sweeps.grid_parameters(results) is not None:
+        draw, kind = heatmap_figure, "heatmap"
+    elif results.parameters and results.manifest.get("design") == "sample":
+        draw, kind = inputs_figure, "inputs"
+    else:
+        return []
+    return [
+        FigureSpec(
+            f"{kind}_{sweeps.slug(expression)}",
+            "sweeps",
+            sweeps.outcome_words(expression, results.labels, set(results.fields)),
+            lambda e=expression: draw(results, e),
+        )
+        for expression in sweeps.default_outcomes(results)
+    ]
 
 
 def save_figure(
