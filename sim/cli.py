@@ -149,23 +149,6 @@ def compare(folder_a: str, folder_b: str) -> None:
     click.echo(a.compare_markdown(b))
 
 
-@cli.command()
-@click.argument("folder", type=click.Path())
-@click.option(
-    "--outcome", "outcomes", multiple=True, metavar="FIELD", help="Outcome to analyse [key ones]."
-)
-def sensitivity(folder: str, outcomes: tuple[str, ...]) -> None:
-    """Global sensitivity (Sobol or Morris) of a batch run with a sobol or morris sample."""
-    from sim.analysis import sensitivity as analysis
-    from sim.analysis.results import Results
-
-    results = Results.load(folder)
-    indices = analysis.analyse(results, outcomes, seed=int(results.manifest.get("master_seed", 0)))
-    analysis.write(results, indices)
-    click.echo(analysis.markdown(indices, results.name))
-    click.echo(f"saved in {results.path / 'sensitivity.md'} and {results.path / 'plots'}")
-
-
 def _register_commands() -> None:
     from sim.classroom.commands import COMMANDS as CLASSROOM_COMMANDS
     from sim.output.commands import COMMANDS as REPORT_COMMANDS

@@ -44,10 +44,38 @@ def test_sobol_design_ranks_the_factor_that_matters_first(tmp_path):
     # Russia's Ukraine commitment drives its support; a Saudi weight hardly touches it.
     assert ukraine["ST"] > 0.5
     assert ukraine["ST"] > saudi["ST"] + 0.3
-    written = sensitivity.write(results, analysis)
+    sensitivity.write(results, analysis)
     assert json.loads((results.path / "sensitivity.json").read_text())["method"] == "sobol"
-    assert written and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
-    assert "context.russia_ukraine_commitment" in (results.path / "sensitivity.md").read_text()
+    text = (results.path / "sensitivity.md").read_text()
+    assert "context.russia_ukraine_commitment" in text
+    # 8 base samples: the design is flagged as too small, loudly, with intervals shown
+    assert analysis["warnings"] and "8 base samples" in analysis["warnings"][0]
+    assert "**Warning: the design is too small for stable indices.**" in text
+    assert "[95 % interval]" in text
+
+
+def test_unstable_indices_are_named(tmp_path):
+    noisy = {
+        "method": "sobol",
+        "base_samples": 32,
+        "outcomes": {
+            "war": {
+                "a": {"S1": -0.2, "S1_conf": 0.3, "ST": 1.6, "ST_conf": 0.4},
+                "b": {"S1": 0.1, "S1_conf": 0.02, "ST": 0.2, "ST_conf": 0.03},
+            },
+            "steady": {
+                "a": {"S1": 0.6, "S1_conf": 0.02, "ST": 0.7, "ST_conf": 0.03},
+                "b": {"S1": 0.2, "S1_conf": 0.02, "ST": 0.3, "ST_conf": 0.03},
+            },
+        },
+    }
+    warnings = sensitivity.stability(noisy)
+    assert "32 base samples" in warnings[0]
+    war = next(w for w in warnings if w.startswith("war"))
+    assert "total index above 1" in war and "negative first-order" in war
+    assert not any(w.startswith("steady") for w in warnings)
+    noisy["base_samples"] = 1024
+    assert len(sensitivity.stability(noisy)) == 1
 
 
 def test_morris_design_and_command(tmp_path):
@@ -60,6 +88,7 @@ def test_morris_design_and_command(tmp_path):
         check=True,
     )
     assert "mu*" in shown.stdout
+    assert (results.path / "plots" / "sensitivity_russia_max_support.png").is_file()
     analysis = json.loads((results.path / "sensitivity.json").read_text())
     indices = analysis["outcomes"]["russia_max_support"]
     assert (

@@ -4,6 +4,11 @@ A `sample` with `method: sobol` or `method: morris` lays its sweep points out as
 needs them; each point's outcome is the mean over its replications. Because every point runs
 the same replication seeds (common random numbers), the Monte Carlo noise is largely shared
 between points and does not masquerade as sensitivity.
+
+Sobol indices from a small design are unstable: total indices above one and first-order
+indices below zero are estimation noise, not findings. `stability` names every such sign and
+the command prints it as a loud warning; the tables show each index with its bootstrap
+interval. The figures are drawn by `sim.output.figures.sweeps.sensitivity_figure`.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import yaml
-from matplotlib.figure import Figure
 
+from sim.analysis import formatting as fmt
 from sim.analysis import stats
 from sim.analysis.results import Results
 from sim.batch.runfolder import CONFIG, atomic_write_text
@@ -93,7 +98,44 @@ def analyse(
         analysis["outcomes"][field] = {
             name: {key: float(indices[key][i]) for key in keys} for i, name in enumerate(names)
         }
+    analysis["base_samples"] = int(sample.get("points", 0))
+    analysis["warnings"] = stability(analysis)
     return stats._to_builtin(analysis)
+
+
+#: Sobol base samples below which indices are rarely stable (SALib's examples use 1,024)
+MIN_BASE_SAMPLES = 256
+#: a bootstrap half-width above this (in share of variance) makes an index unreadable
+MAX_HALF_WIDTH = 0.1
+
+
+def stability(analysis: dict[str, Any]) -> list[str]:
+    """Every sign that a Sobol design is too small for stable indices, in words."""
+    if analysis["method"] != "sobol":
+        return []
+    problems = []
+    base = analysis.get("base_samples", 0)
+    if base < MIN_BASE_SAMPLES:
+        problems.append(
+            f"the design has {base} base samples; Sobol indices are rarely stable below "
+            f"{MIN_BASE_SAMPLES} (raise sample.points)"
+        )
+    for field, indices in analysis["outcomes"].items():
+        if "constant" in indices:
+            continue
+        signs = []
+        if any(i["ST"] > 1 for i in indices.values()):
+            signs.append("a total index above 1")
+        if any(i["S1"] < 0 for i in indices.values()):
+            signs.append("a negative first-order index")
+        if sum(i["S1"] for i in indices.values()) > 1:
+            signs.append("first-order indices summing above 1")
+        widest = max(max(i["S1_conf"], i["ST_conf"]) for i in indices.values())
+        if widest > MAX_HALF_WIDTH:
+            signs.append(f"bootstrap intervals up to ±{widest:.2f}")
+        if signs:
+            problems.append(f"{field}: {', '.join(signs)}: these indices are estimation noise")
+    return problems
 
 
 def markdown(analysis: dict[str, Any], title: str) -> str:
@@ -105,86 +147,38 @@ def markdown(analysis: dict[str, Any], title: str) -> str:
         f"{analysis['replications_per_point']} replications.",
         "",
     ]
-    header = "| parameter | first order S1 | total ST |" if sobol else "| parameter | mu* | sigma |"
+    for warning in analysis.get("warnings", []):
+        lines += [f"**Warning: the design is too small for stable indices.** {warning}.", ""]
+    header = (
+        "| parameter | first order S1 [95 % interval] | total ST [95 % interval] |"
+        if sobol
+        else "| parameter | mu* [95 % interval] | sigma |"
+    )
     for field, indices in analysis["outcomes"].items():
         lines += [f"## {field}", ""]
         if "constant" in indices:
-            lines += [f"Constant at {indices['constant']:.3g} over the sample.", ""]
+            lines += [f"Constant at {fmt.number(indices['constant'])} over the sample.", ""]
             continue
         lines += [header, "|---|---:|---:|"]
         ranked = sorted(indices.items(), key=lambda kv: -kv[1]["ST" if sobol else "mu_star"])
         for name, i in ranked:
             if sobol:
-                lines.append(
-                    f"| {name} | {i['S1']:.3f} ± {i['S1_conf']:.3f} | "
-                    f"{i['ST']:.3f} ± {i['ST_conf']:.3f} |"
-                )
+                lines.append(f"| {name} | {_index(i, 'S1')} | {_index(i, 'ST')} |")
             else:
-                lines.append(
-                    f"| {name} | {i['mu_star']:.3g} ± {i['mu_star_conf']:.3g} | {i['sigma']:.3g} |"
-                )
+                lines.append(f"| {name} | {_index(i, 'mu_star')} | {fmt.number(i['sigma'])} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def figure(analysis: dict[str, Any], field: str, title: str) -> Figure:
-    """Bar chart of the indices of one outcome, parameters ranked by importance."""
-    indices = analysis["outcomes"][field]
-    sobol = analysis["method"] == "sobol"
-    key = "ST" if sobol else "mu_star"
-    ranked = sorted(indices.items(), key=lambda kv: kv[1][key])
-    names = [n for n, _ in ranked]
-    fig = Figure(figsize=(8, 1.2 + 0.45 * len(names)), layout="constrained")
-    ax = fig.add_subplot()
-    y = np.arange(len(names))
-    if sobol:
-        ax.barh(
-            y + 0.2,
-            [i["ST"] for _, i in ranked],
-            0.4,
-            xerr=[i["ST_conf"] for _, i in ranked],
-            color="#0072B2",
-            label="total effect ST",
-        )
-        ax.barh(
-            y - 0.2,
-            [i["S1"] for _, i in ranked],
-            0.4,
-            xerr=[i["S1_conf"] for _, i in ranked],
-            color="#E69F00",
-            label="first order S1",
-        )
-        ax.set_xlabel("share of the outcome's variance across the sample")
-        ax.legend(loc="lower right", frameon=False)
-    else:
-        ax.barh(
-            y,
-            [i["mu_star"] for _, i in ranked],
-            0.6,
-            xerr=[i["mu_star_conf"] for _, i in ranked],
-            color="#0072B2",
-        )
-        ax.set_xlabel(f"mean absolute elementary effect mu* (units of {field})")
-    ax.set_yticks(y, names)
-    ax.set_title(
-        f"Which parameters drive {field}?\n{title} · {analysis['points']} points x "
-        f"{analysis['replications_per_point']} replications"
-    )
-    return fig
+def _index(indices: dict[str, float], key: str) -> str:
+    value, half = indices[key], indices[f"{key}_conf"]
+    return f"{fmt.number(value)} [{fmt.interval(value - half, value + half)}]"
 
 
 def write(results: Results, analysis: dict[str, Any]) -> list[Path]:
-    """Save the analysis as JSON and Markdown, and one figure per outcome, in the run folder."""
+    """Save the analysis as JSON and Markdown in the run folder (figures: `sim.output`)."""
     folder = results.path
-    atomic_write_text(folder / "sensitivity.json", json.dumps(analysis, indent=2) + "\n")
-    atomic_write_text(folder / "sensitivity.md", markdown(analysis, results.name))
-    plots = folder / "plots"
-    plots.mkdir(exist_ok=True)
-    written = []
-    for field, indices in analysis["outcomes"].items():
-        if "constant" in indices:
-            continue
-        path = plots / f"sensitivity_{field}.png"
-        figure(analysis, field, results.name).savefig(path, dpi=150)
-        written.append(path)
-    return written
+    paths = [folder / "sensitivity.json", folder / "sensitivity.md"]
+    atomic_write_text(paths[0], json.dumps(analysis, indent=2) + "\n")
+    atomic_write_text(paths[1], markdown(analysis, results.name))
+    return paths

@@ -120,5 +120,34 @@ def discover(folder: str, expression: str, seed: int) -> None:
     click.echo(f"saved in {path} and {figures[0].parent}")
 
 
-#: click commands added to `wargame` (plot, report, discover)
-COMMANDS: list[click.Command] = [plot, report, discover]
+@click.command("sensitivity")
+@click.argument("folder", type=click.Path())
+@click.option(
+    "--outcome", "outcomes", multiple=True, metavar="FIELD", help="Outcome to analyse [key ones]."
+)
+def sensitivity(folder: str, outcomes: tuple[str, ...]) -> None:
+    """Global sensitivity (Sobol or Morris) of a batch run with a sobol or morris sample.
+
+    Prints each index with its bootstrap interval, and warns loudly when the design is too
+    small for stable indices.
+    """
+    from sim.analysis import sensitivity as analysis
+    from sim.analysis.results import Results
+    from sim.output.figures.sweeps import sensitivity_figure
+    from sim.output.gallery import save_figure
+
+    results = Results.load(folder)
+    indices = analysis.analyse(results, outcomes, seed=int(results.manifest.get("master_seed", 0)))
+    analysis.write(results, indices)
+    for field, values in indices["outcomes"].items():
+        if "constant" not in values:
+            figure = sensitivity_figure(indices, field, results.name, results.labels)
+            save_figure(figure, results.path / "plots" / f"sensitivity_{field}", ("png",))
+    click.echo(analysis.markdown(indices, results.name))
+    for warning in indices.get("warnings", []):
+        click.echo(f"warning: too small a design for stable indices: {warning}", err=True)
+    click.echo(f"saved in {results.path / 'sensitivity.md'} and {results.path / 'plots'}")
+
+
+#: click commands added to `wargame` (plot, report, discover, sensitivity)
+COMMANDS: list[click.Command] = [plot, report, discover, sensitivity]

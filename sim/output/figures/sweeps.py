@@ -165,3 +165,43 @@ def discovery_figure(found: dict[str, Any], name: str) -> Figure:
     subtitle = f"Scenario: {name} · n = {fmt.count(found['n'])} replications"
     question = f"When does this happen: {found['outcome_words']}?"
     return style.finish(figure, question, subtitle, caption)
+
+
+@style.styled
+def sensitivity_figure(analysis: dict[str, Any], field: str, name: str, words: Any) -> Figure:
+    """Sobol indices (or Morris mu*) of one outcome with their bootstrap intervals, ranked; a
+    design too small for stable indices says so in the title."""
+    indices = analysis["outcomes"][field]
+    sobol = analysis["method"] == "sobol"
+    key = "ST" if sobol else "mu_star"
+    ranked = sorted(indices.items(), key=lambda kv: kv[1][key])
+    labels = [words.parameter(n) for n, _ in ranked]
+    figure = style.frame(8.5, 1.4 + 0.45 * len(labels))
+    ax = figure.add_subplot()
+    y = np.arange(len(labels))
+    bars = [("ST", "total effect ST", style.OKABE_ITO["blue"], 0.2)]
+    bars += [("S1", "first order S1", style.OKABE_ITO["orange"], -0.2)]
+    for index, label, colour, offset in bars if sobol else [("mu_star", "mu*", style.CRISIS, 0)]:
+        values = np.array([i[index] for _, i in ranked])
+        half = np.array([i[f"{index}_conf"] for _, i in ranked])
+        ax.barh(y + offset, values, 0.4 if sobol else 0.6, color=colour, label=label, zorder=2)
+        ax.errorbar(values, y + offset, xerr=half, fmt="none", ecolor=style.INK, capsize=3)
+    if sobol:
+        ax.axvline(0, color=style.INK, linewidth=0.8)
+        ax.axvline(1, color=style.MUTED, linewidth=0.8, linestyle=":")
+        ax.set_xlabel("share of the variance of the point means (indices outside 0-1 are noise)")
+        ax.legend(loc="lower right")
+    else:
+        ax.set_xlabel(f"mean absolute elementary effect mu* ({words.axis(field)})")
+    ax.set_yticks(y, labels)
+    ax.grid(axis="x", zorder=0)
+    unstable = [w for w in analysis.get("warnings", []) if w.startswith(field) or "base" in w]
+    caption = "Bars: the index; error bars: its 95 % bootstrap interval."
+    if unstable:
+        caption = "WARNING: the design is too small for stable indices: " + "; ".join(unstable)
+    question = f"Which parameters drive this: {words.outcome(field)}?"
+    subtitle = (
+        f"Scenario: {name} · {analysis['method']} design, {analysis['points']} points × "
+        f"{fmt.count(analysis['replications_per_point'])} replications"
+    )
+    return style.finish(figure, question, subtitle, caption)
