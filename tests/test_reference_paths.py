@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 import reference_engine
 
-from actors import Decision
-from sim.engine import adjudication
+from actors import Decision, base
+from sim.engine import adjudication, decision
 from sim.engine.model import CrisisModel
+from sim.engine.streams import ReplicationStreams
 from sim.engine.world import WorldState
 from sim.scenario.distributions import Triangular
 
@@ -60,9 +61,52 @@ def test_a_batch_gives_the_reference_records_bit_for_bit(scenario, monkeypatch, 
     fast = _records(scenario, name)
     with monkeypatch.context() as patch:
         patch.setattr(adjudication, "phase_effects", reference_engine.phase_effects)
+        patch.setattr(base, "logit_choice", reference_engine.logit_choice)
+        patch.setattr(ReplicationStreams, "uniform", reference_engine.uniform)
         slow = _records(scenario, name)
     for a, b in zip(fast, slow, strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def _choice_problem(seed: int, size: int = 4000, actions: int = 9):
+    rng = np.random.default_rng(seed)
+    utility = rng.normal(0.0, 2.0, (size, actions))
+    utility[rng.uniform(size=utility.shape) < 0.1] = 0.0
+    feasible = rng.uniform(size=utility.shape) < 0.7
+    feasible[rng.integers(0, size, 50)] = False
+    feasible[:, rng.integers(0, actions)] |= ~feasible.any(axis=1)
+    rationality = rng.uniform(0.0, 6.0, size)
+    rationality[rng.integers(0, size, 100)] = np.inf
+    return utility, feasible, rationality, rng.uniform(size=size)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_logit_choice_equals_the_reference(seed):
+    for actions in (1, 2, 5, 9, 13):
+        utility, feasible, rationality, u = _choice_problem(seed, actions=actions)
+        np.testing.assert_array_equal(
+            decision.choice_probabilities(utility, feasible, rationality),
+            reference_engine.choice_probabilities(utility, feasible, rationality),
+        )
+        np.testing.assert_array_equal(
+            decision.logit_choice(utility, feasible, rationality, u),
+            reference_engine.logit_choice(utility, feasible, rationality, u),
+        )
+    finite = rationality.copy()
+    finite[~np.isfinite(finite)] = 2.0  # the common case: no best-response rows
+    np.testing.assert_array_equal(
+        decision.logit_choice(utility, feasible, finite, u),
+        reference_engine.logit_choice(utility, feasible, finite, u),
+    )
+
+
+def test_draws_equal_the_reference():
+    streams = ReplicationStreams(20250613, np.arange(3000) * 7)
+    for purpose, turn, draw in (("choice:iran:main", 3, 0), ("oil:shock", 19, 2), ("x", 0, 0)):
+        np.testing.assert_array_equal(
+            streams.uniform(purpose, turn, draw),
+            reference_engine.uniform(streams, purpose, turn, draw),
+        )
 
 
 def _everything(model: CrisisModel) -> list[pd.DataFrame]:

@@ -184,26 +184,47 @@ def choice_probabilities(
     An infinite rationality (`.inf` in YAML) is the limit of the rule, best response: the best
     feasible actions share the probability. Computing it as rationality x utility would give
     inf x 0 = nan wherever an action's utility is zero.
+
+    Menus are short and batches long, so row-wise steps (the highest utility) run as a loop
+    over the few actions, each step vectorised over the replications; the numbers are those
+    of the plain row-wise reductions, which the tests keep as the reference.
     """
     with np.errstate(invalid="ignore", over="ignore"):
         scaled = np.where(feasible, rationality[:, None] * utility, -np.inf)
-    limit = ~np.isfinite(np.where(feasible, scaled, 0.0)).all(axis=1)
-    if limit.any():
+    # Infeasible actions are -inf, so every other non-finite value marks a limit row.
+    if np.count_nonzero(np.isfinite(scaled)) != np.count_nonzero(feasible):
+        limit = ~np.isfinite(np.where(feasible, scaled, 0.0)).all(axis=1)
         best = np.where(feasible[limit], utility[limit], -np.inf)
         scaled[limit] = np.where(best == best.max(axis=1, keepdims=True), 0.0, -np.inf)
-    scaled -= scaled.max(axis=1, keepdims=True)
+    scaled -= _row_max(scaled)[:, None]
     weights = np.exp(scaled)
     return weights / weights.sum(axis=1, keepdims=True)
+
+
+def _row_max(matrix: np.ndarray) -> np.ndarray:
+    top = matrix[:, 0].copy()
+    for column in range(1, matrix.shape[1]):
+        np.maximum(top, matrix[:, column], out=top)
+    return top
 
 
 def logit_choice(
     utility: np.ndarray, feasible: np.ndarray, rationality: np.ndarray, uniform: np.ndarray
 ) -> np.ndarray:
     """Draw one action per replication from the logit rule using one uniform number each."""
-    cumulative = np.cumsum(choice_probabilities(utility, feasible, rationality), axis=1)
-    chosen = (cumulative < uniform[:, None] * cumulative[:, -1:]).sum(axis=1)
+    probabilities = choice_probabilities(utility, feasible, rationality)
+    actions = utility.shape[1]
+    # The cumulative probabilities, summed left to right as a cumulative sum does.
+    cumulative = np.empty_like(probabilities)
+    cumulative[:, 0] = probabilities[:, 0]
+    for a in range(1, actions):
+        np.add(cumulative[:, a - 1], probabilities[:, a], out=cumulative[:, a])
+    threshold = uniform * cumulative[:, -1]
+    chosen = np.zeros(len(uniform), dtype=np.intp)
+    for a in range(actions):
+        chosen += cumulative[:, a] < threshold
     # Guard against rounding at the top end landing on an infeasible trailing action.
-    chosen = np.minimum(chosen, utility.shape[1] - 1)
+    chosen = np.minimum(chosen, actions - 1)
     bad = ~feasible[np.arange(len(chosen)), chosen]
     if bad.any():
         chosen[bad] = np.argmax(np.where(feasible[bad], utility[bad], -np.inf), axis=1)

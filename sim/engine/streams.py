@@ -48,5 +48,7 @@ class ReplicationStreams:
         """One U[0, 1) number per replication for this purpose, turn and draw number."""
         counter = np.uint64((stream_id(purpose) << 32) ^ ((turn & 0xFFFF) << 16) ^ (draw & 0xFFFF))
         with np.errstate(over="ignore"):
-            bits = _mix(self._keys ^ _mix(np.full_like(self._keys, counter) + _GOLDEN))
+            # The draw's coordinates are the same for every replication: mix them once.
+            salt = _mix(np.array([counter], dtype=np.uint64) + _GOLDEN)
+            bits = _mix(self._keys ^ salt)
         return (bits >> np.uint64(11)).astype(np.float64) * _TO_UNIT
