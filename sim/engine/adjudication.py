@@ -82,7 +82,7 @@ def apply_effects(
     context["secondary_sanctions_on_china"] = np.clip(
         context["secondary_sanctions_on_china"] + e("secondary_sanctions_on_china"), 0, 1
     )
-    world.us_force_posture = np.clip(world.us_force_posture + e("us_force_posture"), 0, 1)
+    world.us_force_posture = _bounded_inflow(world, "us_force_posture", e("us_force_posture"))
     world.oil_price = world.oil_price + e("oil_price")
     world.oil_discount = np.maximum(0.0, world.oil_discount + e("oil_discount"))
     world.iran_stability = np.clip(world.iran_stability + e("iran_stability"), 0, 1)
@@ -90,7 +90,7 @@ def apply_effects(
         world.iran_military_capacity + e("iran_military_capacity"), 0, 1
     )
     world.china_imports_kbd = world.china_imports_kbd * (1.0 + e("china_imports"))
-    world.regime_pressure = np.clip(world.regime_pressure + e("regime_pressure"), 0, 1)
+    world.regime_pressure = _bounded_inflow(world, "regime_pressure", e("regime_pressure"))
     world.negotiation_progress += e("negotiation")
     world.nuclear_signal = np.maximum(world.nuclear_signal, e("nuclear_signal"))
     events = world.events
@@ -121,6 +121,13 @@ def apply_effects(
     new_escalation = np.clip(new_escalation, 0, world.top_escalation)
     world.escalated |= new_escalation > world.escalation
     world.escalation = new_escalation
+
+
+def _bounded_inflow(world: WorldState, name: str, amount: np.ndarray) -> np.ndarray:
+    """A 0-1 variable plus an inflow, clipped; what went beyond 1 is noted for `_decay`."""
+    raw = getattr(world, name) + amount
+    world.clipped_inflow[name] = world.clipped_inflow[name] + np.maximum(raw - 1.0, 0.0)
+    return np.clip(raw, 0.0, 1.0)
 
 
 def set_support(world: WorldState, decisions: list[Decision]) -> None:
@@ -389,17 +396,34 @@ def _update_iran(
 
 
 def _decay(world: WorldState, scenario: Scenario, time: TimeScale) -> None:
+    """Pressure, forces, talks, signals and discounts fade.
+
+    What was there when the turn began fades by the turn's share; what the turn added arrived
+    spread over it and fades only for the time since (the exact solution for a steady inflow
+    and exponential decay), so that short and long turns settle at the same levels.
+    """
     rules = scenario.dynamics.escalation
-    world.regime_pressure = world.regime_pressure * (1.0 - time.share(rules.regime_pressure_decay))
-    world.us_force_posture = world.us_force_posture * (1.0 - time.share(rules.posture_decay))
-    world.negotiation_progress = world.negotiation_progress * (
-        1.0 - time.share(rules.negotiation_decay)
-    )
-    world.nuclear_signal = world.nuclear_signal * (1.0 - time.share(rules.nuclear_signal_decay))
     oil = scenario.dynamics.oil
-    world.oil_discount = world.oil_discount - time.share(oil.discount_recovery) * (
-        world.oil_discount - oil.normal_discount
-    )
+    rates = {
+        "regime_pressure": rules.regime_pressure_decay,
+        "us_force_posture": rules.posture_decay,
+        "negotiation_progress": rules.negotiation_decay,
+        "nuclear_signal": rules.nuclear_signal_decay,
+        "oil_discount": oil.discount_recovery,
+    }
+    baselines = {"oil_discount": oil.normal_discount}
+    for name, rate in rates.items():
+        share = time.share(rate)
+        kept = 1.0 - share
+        # share of an inflow spread over the turn that is still there at its end
+        spread = share / -np.log(kept) if 0.0 < share < 1.0 else kept
+        base = baselines.get(name, 0.0)
+        start = world.decaying_at_start[name] - base
+        added = getattr(world, name) - base - start + world.clipped_inflow[name]
+        value = base + kept * start + spread * added
+        if name in ("regime_pressure", "us_force_posture"):
+            value = np.clip(value, 0.0, 1.0)
+        setattr(world, name, value)
 
 
 def _end_conditions(

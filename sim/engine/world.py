@@ -89,6 +89,10 @@ class WorldState:
     #: escalation and Hormuz status when the turn began, before injects and moves
     escalation_at_start: np.ndarray = field(init=False)
     hormuz_at_start: np.ndarray = field(init=False)
+    decaying_at_start: dict[str, np.ndarray] = field(init=False)
+    #: what this turn's moves added beyond a variable's upper bound; it still arrived, and
+    #: keeps the variable at its bound for longer (see `adjudication._decay`)
+    clipped_inflow: dict[str, np.ndarray] = field(init=False)
 
     #: per-replication state arrays and mappings of arrays: what a finished replication keeps
     #: and what a replay must reproduce
@@ -131,6 +135,16 @@ class WorldState:
         "sanctions_effort",
     )
 
+    #: variables that fade each turn; their values when the turn began separate what the turn
+    #: added from what was there (see `adjudication._decay`)
+    DECAYING = (
+        "regime_pressure",
+        "us_force_posture",
+        "negotiation_progress",
+        "nuclear_signal",
+        "oil_discount",
+    )
+
     def __post_init__(self) -> None:
         self.nuclear_signal = np.zeros(self.size)
         self.closure_severity = np.zeros(self.size)
@@ -148,6 +162,8 @@ class WorldState:
         self.escalated = np.zeros(self.size, dtype=bool)
         self.escalation_at_start = self.escalation.copy()
         self.hormuz_at_start = self.hormuz.copy()
+        self.decaying_at_start = {name: getattr(self, name).copy() for name in self.DECAYING}
+        self.clipped_inflow = {name: np.zeros(self.size) for name in self.DECAYING}
 
     def recent(self, event: str) -> np.ndarray:
         """An event as actors see it when they decide: last turn's, or this turn's injects."""
