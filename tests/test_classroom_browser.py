@@ -30,7 +30,7 @@ ARGS = [
 COVERT_TEXT = "Covertly: go ahead with promised financial projects"
 #: how long a condition may take to hold; every step waits on a condition, never on a delay
 TIMEOUT = 30_000
-#: the debrief first simulates 2,000 games, which takes longer on a loaded machine
+#: the debrief first simulates its games, which takes longer on a loaded machine
 SLOW = 120_000
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs the system Chromium")
@@ -67,6 +67,7 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
 
     db, port, log = tmp_path / "class.sqlite", free_port(), tmp_path / "server.log"
     setup = ["--set", "horizon=3", "--set", "actors.china.covert.discovery_probability=0"]
+    setup += ["--set", "classroom.debrief_games=500"]  # a smaller distribution: a faster test
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -249,6 +250,14 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
                 expect(page.locator("header")).to_contain_text("The crisis is over")
             expect(iran.locator("#move")).to_contain_text("The game is over")
             expect(board.locator("#region-map .frame")).to_have_count(4)
+            # The map goes back turn by turn: turn 1 shows the tanker news' turn, not turn 3.
+            expect(board.locator('#region-map .frame[data-turn="3"]')).to_be_visible()
+            board.locator("#map-turn").fill("1")
+            expect(board.locator('#region-map .frame[data-turn="1"]')).to_be_visible()
+            expect(board.locator('#region-map .frame[data-turn="3"]')).to_be_hidden()
+            expect(board.locator('#map .stances[data-turn="1"]')).to_contain_text(
+                "Russia: Back Iran at the UN"
+            )
 
             # The join sheet: a QR code and a short code per team.
             white.click("#join-link")
@@ -264,7 +273,7 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             # The debrief: placement in the simulated distribution, choices, timeline.
             white.click("#debrief-link")
             expect(white.locator("#placement")).to_contain_text(
-                "Of 2,000 simulated games", timeout=SLOW
+                "Of 500 simulated games", timeout=SLOW
             )
             expect(white.locator("#end-sentence")).to_contain_text("simulated games")
             assert white.locator("#placement svg").count() >= 5

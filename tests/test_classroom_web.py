@@ -226,3 +226,17 @@ def test_the_server_binds_to_loopback_and_warns_about_all_interfaces(tmp_path, m
     assert calls[-1]["host"] == "0.0.0.0"
     assert "warning: listening on 0.0.0.0" in result.stderr
     assert "Resuming the game" in result.stdout
+
+
+def test_a_scenario_without_a_classroom_block_is_served_with_teams_from_as(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: calls.append(options))
+    baseline = CONFIG.replace("classroom.yaml", "baseline.yaml")
+    db, port = str(tmp_path / "g.sqlite"), str(free_port())
+    result = CliRunner().invoke(commands.classroom, [baseline, "--db", db, "--port", port])
+    assert result.exit_code != 0 and "choose actors with --as" in str(result.exception)
+    args = [baseline, "--db", db, "--port", port, "--as", "iran,russia"]
+    result = CliRunner().invoke(commands.classroom, args)
+    assert result.exit_code == 0, result.output
+    teams = [line for line in result.stdout.splitlines() if line.startswith("Team ")]
+    assert [line.split(":")[0] for line in teams] == ["Team Iran (Iran)", "Team Russia (Russia)"]

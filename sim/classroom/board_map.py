@@ -34,6 +34,12 @@ WEST, EAST, SOUTH, NORTH = 32.0, 63.0, 12.0, 40.0
 SCALE = 16.0
 
 SEA, LAND, FOCUS, GULF, INK = "#cfe3f3", "#ece9e2", "#f4dcc4", "#e6eed8", "#1d2430"
+#: where each great power's line of support comes from (off the map: Moscow to the north,
+#: Beijing to the east): (lon, lat), text anchor, and the label's offset in pixels
+SUPPORT_ANCHORS = {
+    "russia": ((47.0, NORTH - 0.3), "start", 6, 14),
+    "china": ((EAST - 0.3, 31.5), "end", -4, -6),
+}
 HORMUZ_COLOURS = {"open": "#2e7d4f", "harassed": "#d9822b", "closed": "#b5412b"}
 
 
@@ -132,14 +138,19 @@ def _frame_layer(frame: Frame, last: bool) -> str:
             f'stroke="#fff" stroke-width="3"/>'
         )
     tehran = xy(*PLACES["Tehran"])
-    anchors = {0: (WEST + 13, NORTH - 0.7), 1: (EAST - 1.2, 31.0)}
-    for i, (power, (label, level)) in enumerate(sorted(frame.support.items())):
-        ax, ay = xy(*anchors.get(i, (EAST - 1.2, 30.0 - 2 * i)))
+    others = 0
+    for power, (label, level) in sorted(frame.support.items()):
+        if power in SUPPORT_ANCHORS:
+            (lon, lat), anchor, dx, dy = SUPPORT_ANCHORS[power]
+        else:
+            (lon, lat), anchor, dx, dy = (EAST - 0.4, 29.0 - 1.5 * others), "end", -4, -5
+            others += 1
+        ax, ay = xy(lon, lat)
         parts.append(
             f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{tehran[0]:.1f}" y2="{tehran[1]:.1f}" '
             f'stroke="#6b3fa0" stroke-width="{1 + level:.0f}" opacity=".55" '
             f'stroke-dasharray="{"4 4" if level == 0 else "none"}"/>'
-            f'<text x="{ax:.1f}" y="{ay - 4:.1f}" font-size="11" text-anchor="middle" '
+            f'<text x="{ax + dx:.1f}" y="{ay + dy:.1f}" font-size="11" text-anchor="{anchor}" '
             f'fill="#6b3fa0" font-weight="bold" class="support" data-actor="{escape(power)}">'
             f"{escape(label)}: support {level}</text>"
         )

@@ -145,10 +145,22 @@ def _is_loopback(host: str) -> bool:
     default=None,
     help="Game file; an existing one is resumed (default: <scenario>-game.sqlite).",
 )
+@click.option(
+    "--as",
+    "as_",
+    metavar="ACTOR[,ACTOR...]",
+    help="Actors teams play, e.g. iran,china (default: the teams of the classroom block).",
+)
 @click.option("--seed", type=SEED, default=None, help="Master seed (default: the scenario's).")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
 def classroom(
-    config: str, host: str, port: int, db: str | None, seed: int | None, overrides: tuple[str, ...]
+    config: str,
+    host: str,
+    port: int,
+    db: str | None,
+    as_: str | None,
+    seed: int | None,
+    overrides: tuple[str, ...],
 ) -> None:
     """Serve CONFIG to a class: a white-cell link, one join link per team, and a board."""
     import uvicorn
@@ -161,11 +173,12 @@ def classroom(
     if db is None:
         scenario, _ = load_game_config(config, overrides)
         db = f"{scenario.name}-game.sqlite"
+    actors = _actors(as_)
     if Path(db).is_file():
-        session = _resume(db, config, None, bool(seed is not None or overrides))
+        session = _resume(db, config, actors, bool(seed is not None or overrides))
         click.echo(f"Resuming the game in {db} at turn {session.game.current}.")
     else:
-        session = GameSession.create(db, config, overrides, seed=seed)
+        session = GameSession.create(db, config, overrides, seed=seed, actors=actors)
         click.echo(f"New game in {db} (seed {session.game.setup.seed}).")
     if not _is_loopback(host):
         click.echo(
