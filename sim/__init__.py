@@ -1,8 +1,9 @@
 """Iran crisis wargame: the simulation engine."""
 
 #: modules that register extra scenario validation with `sim.scenario.plugins` when imported:
-#: the engine's cross-references (factors, actions, effects) and the classroom block
-SCENARIO_PLUGINS = ("sim.scenario.consistency", "sim.classroom.config")
+#: the engine's cross-references (factors, actions, effects), the classroom block, and the
+#: evidence stage (episodes' observed records, the calibrated posterior)
+SCENARIO_PLUGINS = ("sim.scenario.consistency", "sim.classroom.config", "sim.evidence.plugin")
 
 
 def __getattr__(name: str) -> str:

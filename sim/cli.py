@@ -18,6 +18,12 @@ from sim.scenario.errors import WargameError
 #: when the command started (perf_counter), for the end-to-end rate `wargame batch` prints
 _started = time.perf_counter()
 OVERRIDE_HELP = "Override a scenario value, e.g. --set context.sanctions_intensity=0.9"
+PRIOR_HELP = "Run the uncalibrated model (the priors), not the calibrated posterior."
+
+
+def with_prior(overrides: tuple[str, ...], prior: bool) -> tuple[str, ...]:
+    """`--prior` is the override that tells the scenario to use no posterior."""
+    return (*overrides, "calibration=prior") if prior else overrides
 
 
 def plain(value):
@@ -41,13 +47,21 @@ def cli() -> None:
 @click.option("--replication", type=int, default=0, show_default=True, help="Replication index.")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print only the outcome record as JSON.")
-def run(config: str, seed: int | None, replication: int, overrides: tuple[str, ...], as_json: bool):
+@click.option("--prior", is_flag=True, help=PRIOR_HELP)
+def run(
+    config: str,
+    seed: int | None,
+    replication: int,
+    overrides: tuple[str, ...],
+    as_json: bool,
+    prior: bool,
+):
     """Play one replication of CONFIG and tell its story turn by turn."""
     from sim.engine.model import CrisisModel
     from sim.engine.narrative import narrate
     from sim.scenario.config import load_scenario
 
-    scenario = load_scenario(config, overrides)
+    scenario = load_scenario(config, with_prior(overrides, prior))
     seed = scenario.experiment.seed if seed is None else seed
     model = CrisisModel(scenario, replication=replication, rng=seed, record_decisions=True).run()
     record = {k: plain(v) for k, v in model.outcome_frame().iloc[0].items()}
@@ -86,6 +100,7 @@ def check(config: str, overrides: tuple[str, ...]) -> None:
 @click.option("--chunk-size", type=click.IntRange(min=1), help="Replications per chunk.")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
 @click.option("--progress/--no-progress", default=None, help="Progress bar [on a terminal].")
+@click.option("--prior", is_flag=True, help=PRIOR_HELP)
 def batch(
     config: str,
     runs: int | None,
@@ -97,6 +112,7 @@ def batch(
     chunk_size: int | None,
     overrides: tuple[str, ...],
     progress: bool | None,
+    prior: bool,
 ) -> None:
     """Run many seeded replications of CONFIG (and its sweeps) and summarise them.
 
@@ -104,7 +120,9 @@ def batch(
     """
     from sim.batch.runfolder import SUMMARY_MD
     from sim.batch.runner import run_batch
+    from sim.evidence.provenance import record_parameters
 
+    overrides = with_prior(overrides, prior)
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
     report = run_batch(
@@ -120,6 +138,7 @@ def batch(
         show_progress=progress,
     )
     click.echo((report.folder / SUMMARY_MD).read_text(encoding="utf-8"))
+    click.echo(record_parameters(config, overrides, report.folder))
     # From the prompt to the summary: start-up, computing, saving and summarising.
     elapsed = time.perf_counter() - _started
     rate = report.computed / elapsed if elapsed > 0 else float("nan")
@@ -151,9 +170,10 @@ def compare(folder_a: str, folder_b: str) -> None:
 
 def _register_commands() -> None:
     from sim.classroom.commands import COMMANDS as CLASSROOM_COMMANDS
+    from sim.evidence.commands import COMMANDS as EVIDENCE_COMMANDS
     from sim.output.commands import COMMANDS as REPORT_COMMANDS
 
-    for command in [*REPORT_COMMANDS, *CLASSROOM_COMMANDS]:
+    for command in [*REPORT_COMMANDS, *CLASSROOM_COMMANDS, *EVIDENCE_COMMANDS]:
         cli.add_command(command)
 
 

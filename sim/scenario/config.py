@@ -7,6 +7,7 @@ people who write scenarios are analysts and instructors, not the engine's author
 
 from __future__ import annotations
 
+import copy
 import math
 import types
 import typing
@@ -347,8 +348,11 @@ def apply_override(tree: dict, assignment: str, positions: dict[tuple, Position]
     for depth, key in enumerate(keys):
         if key not in node:
             # A field the schema knows but the files leave out (say `injects`) may be set too.
+            from sim.scenario import hooks
+
             model = _model_at(tuple(keys[:depth]))
-            if model is None or key not in model.model_fields:
+            registered = depth == 0 and key in hooks.sections()
+            if not registered and (model is None or key not in model.model_fields):
                 known = list(model.model_fields) if model is not None else list(map(str, node))
                 raise ConfigError(
                     "--set",
@@ -508,14 +512,27 @@ def validation_error(
 
 def validate_tree(tree: dict, positions: dict[tuple, Position], shown: str) -> Scenario:
     """Validate field types and ranges, then the checks other stages registered (cross-references
-    of factors, actions and actors; the classroom block)."""
+    of factors, actions and actors; the classroom block; an episode's record)."""
+    from sim.scenario import hooks
     from sim.scenario.plugins import run_checks
 
+    # Later stages take part through hooks (`sim.scenario.hooks`): preparers shape a copy of
+    # the tree (the caller's stays as written), sections are checked against the result.
+    extra: dict = {}
+    if hooks.preparers() or hooks.sections():
+        tree = copy.deepcopy(tree)
+        for prepare in hooks.preparers():
+            prepare(tree, positions, shown)
+        extra = hooks.take_sections(tree)
     try:
         scenario = Scenario.model_validate(tree)
     except ValidationError as exc:
         raise validation_error(exc, positions, shown) from None
-    return run_checks(scenario, positions, shown)
+    scenario = run_checks(scenario, positions, shown)
+    registered = hooks.sections()
+    for name, value in extra.items():
+        registered[name].check(value, scenario, positions, shown, tree)
+    return scenario
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:

@@ -139,9 +139,13 @@ class Beta(_Distribution):
 
 
 class Choice(_Distribution):
+    """One of several values. Parameters that name the same `stream` draw the same index in a
+    replication, so a set of weighted particles (a calibrated posterior) is drawn jointly."""
+
     dist: Literal["choice"]
     values: list[float] = Field(min_length=1)
     p: list[float] | None = None
+    stream: str | None = None
 
     @model_validator(mode="after")
     def _weights(self) -> Choice:
@@ -188,5 +192,6 @@ def draw(param: Param, path: str, streams: ReplicationStreams) -> np.ndarray:
     """Values of a parameter for each replication of a batch."""
     size = len(streams.replications)
     if isinstance(param, _Distribution):
-        return np.asarray(param.from_uniform(streams.uniform("param:" + path)), dtype=float)
+        purpose = "param:" + (getattr(param, "stream", None) or path)
+        return np.asarray(param.from_uniform(streams.uniform(purpose)), dtype=float)
     return np.full(size, float(param))

@@ -1,0 +1,146 @@
+"""A population of parameter vectors, each run against every episode with common random numbers.
+
+This is the batch engine's natural shape for likelihood-free inference: parameter vector j is a
+scenario with the calibrated values fixed, run for R replications of episode e with the seed of
+e, so every vector meets the same random numbers within an episode (differences between vectors
+are differences of parameters, not of luck) and independent ones across episodes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.engine.streams import ReplicationStreams
+from sim.evidence.episodes import Episode
+from sim.evidence.simulate import Event, episode_seed, events_of, record_kernel, run, with_values
+from sim.scenario.distributions import Param, draw
+
+
+@dataclass
+class Population:
+    """Particles (rows of `theta`, columns `names`) and their outcome records per episode."""
+
+    names: list[str]
+    theta: np.ndarray
+    frames: dict[str, pd.DataFrame]
+
+    @property
+    def size(self) -> int:
+        return len(self.theta)
+
+
+def draw_particles(priors: dict[str, Param], size: int, seed: int) -> np.ndarray:
+    """Particles from the priors, addressed like replications (deterministic for a seed)."""
+    streams = ReplicationStreams(seed, np.arange(size))
+    return np.column_stack([draw(prior, f"calibrate:{path}", streams) for path, prior in priors.items()])
+
+
+def _fingerprint(episode: Episode, names: list[str], theta: np.ndarray, replications: int, seed: int) -> str:
+    digest = hashlib.sha256()
+    digest.update(episode.path.read_bytes())
+    digest.update(episode.scenario.model_dump_json().encode())
+    digest.update(json.dumps([names, replications, seed]).encode())
+    digest.update(np.ascontiguousarray(theta).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        frame.to_parquet(temp, index=False)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def simulate_episode(
+    episode: Episode, names: list[str], theta: np.ndarray, replications: int, seed: int
+) -> pd.DataFrame:
+    """Outcome rows of every particle on one episode (column `particle` says whose)."""
+    rng_seed = episode_seed(seed, episode.name)
+    frames = []
+    for j, row in enumerate(theta):
+        scenario = with_values(episode.scenario, dict(zip(names, row, strict=True)))
+        frame = run(scenario, replications, rng_seed)
+        frame.insert(0, "particle", j)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def simulate(
+    episodes: list[Episode],
+    names: list[str],
+    theta: np.ndarray,
+    replications: int,
+    seed: int,
+    cache: Path | None = None,
+    progress=None,
+) -> Population:
+    """Run every particle on every episode; with `cache`, finished episodes are kept on disk
+    (written atomically) so an interrupted calibration resumes where it stopped."""
+    frames: dict[str, pd.DataFrame] = {}
+    for episode in episodes:
+        path = None
+        if cache is not None:
+            key = _fingerprint(episode, names, theta, replications, seed)
+            path = cache / f"{episode.name}-{key}.parquet"
+            if path.is_file():
+                try:
+                    frames[episode.name] = pd.read_parquet(path)
+                    if progress:
+                        progress(episode.name, reused=True)
+                    continue
+                except (OSError, ValueError):
+                    path.unlink(missing_ok=True)  # damaged: recompute
+        frame = simulate_episode(episode, names, theta, replications, seed)
+        if path is not None:
+            _write_atomic(frame, path)
+        frames[episode.name] = frame
+        if progress:
+            progress(episode.name, reused=False)
+    return Population(names, theta, frames)
+
+
+def log_likelihood(frame: pd.DataFrame, events: list[Event], size: int) -> np.ndarray:
+    """Per particle: log of the mean over its replications of the record kernel."""
+    kernel = record_kernel(events, frame)
+    sums = np.bincount(frame["particle"].to_numpy(), weights=kernel, minlength=size)
+    counts = np.bincount(frame["particle"].to_numpy(), minlength=size)
+    return np.log(np.maximum(sums / np.maximum(counts, 1), 1e-300))
+
+
+def event_probabilities(frame: pd.DataFrame, event: Event, size: int) -> np.ndarray:
+    """Per particle: the share of its replications in which the observed event happened."""
+    hit = event.happened(frame[event.field].to_numpy()).astype(float)
+    particle = frame["particle"].to_numpy()
+    return np.bincount(particle, weights=hit, minlength=size) / np.maximum(
+        np.bincount(particle, minlength=size), 1
+    )
+
+
+def episode_events(episodes: list[Episode]) -> dict[str, list[Event]]:
+    return {e.name: events_of(e.name, e.scenario, e.observed) for e in episodes}
+
+
+def normalise(log_weights: np.ndarray) -> np.ndarray:
+    shifted = np.exp(log_weights - log_weights.max())
+    return shifted / shifted.sum()
+
+
+def ess(weights: np.ndarray) -> float:
+    return float(1.0 / np.sum(weights**2))
+
+
+def with_theta(episode: Episode, names: list[str], row: np.ndarray):
+    return with_values(episode.scenario, dict(zip(names, row, strict=True)))
