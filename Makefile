@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for c in python3.12 python3.13; do $$c -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && { echo $$c; exit; }; done; \
 	for c in $$(pyenv root 2>/dev/null)/versions/3.1[23]*/bin/python3; do [ -x $$c ] && { echo $$c; exit; }; done)
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench calibrate validate clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 or newer is required (python3.12 not found)" >&2; exit 1; }
@@ -33,6 +33,15 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Fit the uncertain parameters to the episode library (configs/calibration.yaml) and install the
+# posterior every scenario uses by default (configs/model/posterior/), then score the result.
+calibrate: $(VENV)/.installed
+	$(BIN)/wargame calibrate configs/calibration.yaml --out runs/calibration --install
+	$(BIN)/wargame validate --out runs/validation
+
+validate: $(VENV)/.installed
+	$(BIN)/wargame validate --out runs/validation
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_batch.py --check

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.evidence.episodes import Episode, load_library
 from sim.evidence.population import (
@@ -35,7 +35,7 @@ from sim.evidence.population import (
 from sim.evidence.posterior import CalibrationError, model_version
 from sim.evidence.simulate import Event
 from sim.scenario.config import _display, located_error, validation_error
-from sim.scenario.distributions import Distribution, param_mean
+from sim.scenario.distributions import Choice, Distribution, param_mean
 from sim.scenario.errors import ConfigError
 
 
@@ -50,6 +50,29 @@ class CalibrationConfig(BaseModel):
     particles: int = Field(default=256, ge=4, le=100_000)
     replications: int = Field(default=48, ge=1, le=100_000)
     seed: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _shapes(self) -> CalibrationConfig:
+        for path, prior in self.parameters.items():
+            parts = path.split(".")
+            if parts[0] == "actors":
+                if not (
+                    (len(parts) == 3 and parts[2] == "rationality")
+                    or (len(parts) == 4 and parts[2] == "weights")
+                ):
+                    raise ValueError(
+                        f"{path}: expected actors.<actor>.rationality or "
+                        "actors.<actor>.weights.<factor>"
+                    )
+            elif parts[0] == "dynamics":
+                if not isinstance(prior, Choice):
+                    raise ValueError(
+                        f"{path}: a dynamics constant holds one value per batch, so its prior must "
+                        "be a choice of a few levels"
+                    )
+            else:
+                raise ValueError(f"{path}: expected a path under actors. or dynamics.")
+        return self
 
 
 def load_config(path: str | Path) -> CalibrationConfig:
@@ -159,9 +182,9 @@ def parameter_summary(result: Calibration) -> dict[str, dict[str, Any]]:
         values = result.population.theta[:, i]
         prior = _weighted_stats(values, flat)
         post = _weighted_stats(values, result.weights)
-        moved = abs(post["mean"] - prior["mean"]) > 0.5 * prior["sd"] or post["sd"] < 0.75 * prior[
-            "sd"
-        ]
+        moved = (
+            abs(post["mean"] - prior["mean"]) > 0.5 * prior["sd"] or post["sd"] < 0.75 * prior["sd"]
+        )
         summary[name] = {
             "prior": result.config.parameters[name].model_dump(by_alias=True),
             "prior_mean": round(prior["mean"], 4),
@@ -183,9 +206,7 @@ def diagnostics(result: Calibration) -> dict[str, Any]:
         "seed": result.config.seed,
         "effective_sample_size": round(ess(result.weights), 2),
         "acceptance": round(ess(result.weights) / size, 4),
-        "loo_effective_sample_size": {
-            k: round(ess(w), 2) for k, w in result.loo_weights.items()
-        },
+        "loo_effective_sample_size": {k: round(ess(w), 2) for k, w in result.loo_weights.items()},
         "episode_log_likelihood": {
             k: {
                 "prior_mean": round(float(np.log(np.mean(np.exp(v)))), 4),

@@ -9,13 +9,25 @@ import click
 
 @click.command()
 @click.argument("episodes", nargs=-1)
-@click.option("--out", type=click.Path(file_okay=False), default="runs/validation", show_default=True)
-@click.option("--runs", "replications", type=click.IntRange(min=10), default=400, show_default=True,
-              help="Replications per episode.")
+@click.option(
+    "--out", type=click.Path(file_okay=False), default="runs/validation", show_default=True
+)
+@click.option(
+    "--runs",
+    "replications",
+    type=click.IntRange(min=10),
+    default=400,
+    show_default=True,
+    help="Replications per episode.",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--prior", is_flag=True, help="Validate the uncalibrated model.")
-@click.option("--library", type=click.Path(file_okay=False), default=None,
-              help="Folder of episodes [configs/episodes].")
+@click.option(
+    "--library",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of episodes [configs/episodes].",
+)
 def validate(
     episodes: tuple[str, ...],
     out: str,
@@ -37,9 +49,14 @@ def validate(
 
 @click.command()
 @click.argument("config")
-@click.option("--out", type=click.Path(file_okay=False), default="runs/calibration", show_default=True)
-@click.option("--install", is_flag=True,
-              help="Also write the posterior to configs/model/posterior/ (what scenarios use).")
+@click.option(
+    "--out", type=click.Path(file_okay=False), default="runs/calibration", show_default=True
+)
+@click.option(
+    "--install",
+    is_flag=True,
+    help="Also write the posterior to configs/model/posterior/ (what scenarios use).",
+)
 def calibrate(config: str, out: str, install: bool) -> None:
     """Calibrate the model's uncertain parameters to the episode library described by CONFIG.
 

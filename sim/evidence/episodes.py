@@ -57,9 +57,7 @@ def load_episode(path: str | Path, prior: bool = False) -> Episode:
 def library_paths(names: list[str] | tuple[str, ...] = (), root: Path = EPISODE_ROOT) -> list[Path]:
     """Episode files by name or path, or every file of the library when none is named."""
     if names:
-        return [
-            resolve_path(n, root) if not Path(n).is_file() else Path(n) for n in names
-        ]
+        return [resolve_path(n, root) if not Path(n).is_file() else Path(n) for n in names]
     paths = sorted(root.glob("*.yaml")) if root.is_dir() else []
     if not paths:
         raise EmptyLibrary(f"{_display(root)}: no episodes found (expected *.yaml files)")

@@ -40,12 +40,20 @@ def reliability(document: dict):
         for x, y, n in zip(xs, ys, ns, strict=True):
             left.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
         left.scatter(p_yes, happened, marker="|", color="C0", alpha=0.5)
-    left.set(xlabel="forecast probability of 'yes'", ylabel="observed frequency", xlim=(0, 1),
-             ylim=(-0.05, 1.05), title="Reliability, yes/no events")
+    left.set(
+        xlabel="forecast probability of 'yes'",
+        ylabel="observed frequency",
+        xlim=(0, 1),
+        ylim=(-0.05, 1.05),
+        title="Reliability, yes/no events",
+    )
     left.legend(loc="upper left")
     right.hist(pits, bins=np.linspace(0, 1, 6), color="C1", edgecolor="white")
-    right.set(xlabel="PIT of the observed value", ylabel="events",
-              title="PIT, numeric events (flat = calibrated)")
+    right.set(
+        xlabel="PIT of the observed value",
+        ylabel="events",
+        title="PIT, numeric events (flat = calibrated)",
+    )
     fig.tight_layout()
     return fig
 
@@ -67,8 +75,10 @@ def per_episode(document: dict):
         ax.barh(y + i * height, values, height=height, label=label)
     ax.set_yticks(y + height * (len(series) - 1) / 2, names)
     ax.invert_yaxis()
-    ax.set(xlabel="mean Brier score of the observed events (lower is better)",
-           title="Scores per episode")
+    ax.set(
+        xlabel="mean Brier score of the observed events (lower is better)",
+        title="Scores per episode",
+    )
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
@@ -85,8 +95,15 @@ def parameters(summary: dict, theta: np.ndarray, names: list[str], weights: np.n
         values = theta[:, i]
         bins = np.linspace(values.min(), values.max(), 16)
         ax.hist(values, bins=bins, density=True, alpha=0.4, color="grey", label="prior")
-        ax.hist(values, bins=bins, weights=weights, density=True, alpha=0.6, color="C0",
-                label="posterior")
+        ax.hist(
+            values,
+            bins=bins,
+            weights=weights,
+            density=True,
+            alpha=0.6,
+            color="C0",
+            label="posterior",
+        )
         moved = " (moved)" if summary[name]["moved"] else ""
         ax.set_title(name.replace("actors.", "").replace("dynamics.", "") + moved, fontsize=8)
         ax.tick_params(labelsize=7)

@@ -162,7 +162,9 @@ def check_against(field: FieldSpec, observation: Observation) -> str | None:
     if field.categories is not None:
         unknown = [c for c in chosen if c not in field.categories]
         if unknown:
-            return f"unknown category '{unknown[0]}' (expected one of: {', '.join(field.categories)})"
+            return (
+                f"unknown category '{unknown[0]}' (expected one of: {', '.join(field.categories)})"
+            )
     return None
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.engine.model import CrisisModel
 from sim.engine.streams import ReplicationStreams
 from sim.evidence.episodes import Episode
-from sim.evidence.simulate import Event, episode_seed, events_of, record_kernel, run, with_values
+from sim.evidence.simulate import Event, episode_seed, events_of, record_kernel, with_values
 from sim.scenario.distributions import Param, draw
 
 
@@ -40,10 +41,14 @@ class Population:
 def draw_particles(priors: dict[str, Param], size: int, seed: int) -> np.ndarray:
     """Particles from the priors, addressed like replications (deterministic for a seed)."""
     streams = ReplicationStreams(seed, np.arange(size))
-    return np.column_stack([draw(prior, f"calibrate:{path}", streams) for path, prior in priors.items()])
+    return np.column_stack(
+        [draw(prior, f"calibrate:{path}", streams) for path, prior in priors.items()]
+    )
 
 
-def _fingerprint(episode: Episode, names: list[str], theta: np.ndarray, replications: int, seed: int) -> str:
+def _fingerprint(
+    episode: Episode, names: list[str], theta: np.ndarray, replications: int, seed: int
+) -> str:
     digest = hashlib.sha256()
     digest.update(episode.path.read_bytes())
     digest.update(episode.scenario.model_dump_json().encode())
@@ -64,18 +69,56 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
         raise
 
 
+def split_parameters(names: list[str]) -> tuple[list[str], list[str]]:
+    """(per-replication actor parameters, per-scenario dynamics constants)."""
+    actor = [n for n in names if n.startswith("actors.")]
+    return actor, [n for n in names if n not in actor]
+
+
+def _set_actor_parameters(model: CrisisModel, names: list[str], values: np.ndarray) -> None:
+    """Give each replication its particle's weights and rationalities ([R, P] values).
+
+    The engine draws these per replication from the scenario; overriding the drawn arrays lets
+    one batch hold many parameter vectors, which is what makes a large population affordable.
+    """
+    for i, name in enumerate(names):
+        _, actor_id, kind, *rest = name.split(".")
+        actor = model.actors[actor_id]
+        if kind == "rationality":
+            actor.rationality = values[:, i].copy()
+        else:
+            actor.weights[:, actor.factors.index(rest[0])] = values[:, i]
+
+
 def simulate_episode(
     episode: Episode, names: list[str], theta: np.ndarray, replications: int, seed: int
 ) -> pd.DataFrame:
-    """Outcome rows of every particle on one episode (column `particle` says whose)."""
+    """Outcome rows of every particle on one episode (column `particle` says whose).
+
+    Particle j plays replications j*R .. j*R+R-1 of the episode's seed, so its outcomes do not
+    depend on which other particles share its batch. Particles that share their dynamics
+    constants (drawn from discrete levels) run together in one batch.
+    """
     rng_seed = episode_seed(seed, episode.name)
-    frames = []
+    actor_names, dynamics_names = split_parameters(names)
+    actor_columns = [names.index(n) for n in actor_names]
+    dynamics_columns = [names.index(n) for n in dynamics_names]
+    groups: dict[tuple, list[int]] = {}
     for j, row in enumerate(theta):
-        scenario = with_values(episode.scenario, dict(zip(names, row, strict=True)))
-        frame = run(scenario, replications, rng_seed)
-        frame.insert(0, "particle", j)
+        groups.setdefault(tuple(row[dynamics_columns]), []).append(j)
+    frames = []
+    for levels, members in groups.items():
+        scenario = with_values(episode.scenario, dict(zip(dynamics_names, levels, strict=True)))
+        particle = np.repeat(np.asarray(members), replications)
+        offset = np.tile(np.arange(replications), len(members))
+        model = CrisisModel(scenario, particle * replications + offset, rng=rng_seed)
+        _set_actor_parameters(model, actor_names, theta[particle][:, actor_columns])
+        frame = model.run().outcome_frame()
+        frame.insert(0, "particle", particle)
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True).sort_values(
+        ["particle", "replication"], kind="stable", ignore_index=True
+    )
 
 
 def simulate(

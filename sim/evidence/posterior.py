@@ -65,7 +65,9 @@ class Posterior:
         weights = self.particles["weight"].to_numpy(dtype=float)
         keep = weights >= weights.max() * MIN_RELATIVE_WEIGHT
         kept = weights[keep] / weights[keep].sum()
-        values = {p: self.particles[p].to_numpy(dtype=float)[keep].tolist() for p in self.parameters}
+        values = {
+            p: self.particles[p].to_numpy(dtype=float)[keep].tolist() for p in self.parameters
+        }
         return values, kept.tolist()
 
     def mean(self, parameter: str) -> float:

@@ -48,7 +48,9 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray | None) -> dict[s
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(weights[order]) / weights.sum()
     return {
-        f"q{int(q * 100):02d}": float(values[order][min(np.searchsorted(cumulative, q), len(values) - 1)])
+        f"q{int(q * 100):02d}": float(
+            values[order][min(np.searchsorted(cumulative, q), len(values) - 1)]
+        )
         for q in QUANTILES
     }
 
@@ -74,7 +76,11 @@ class Forecast:
 
 
 def score_event(event: Event, forecast: Forecast) -> dict:
-    row = {"p": round(forecast.p, 6), "brier": brier(forecast.p), "log_score": log_score(forecast.p)}
+    row = {
+        "p": round(forecast.p, 6),
+        "brier": brier(forecast.p),
+        "log_score": log_score(forecast.p),
+    }
     if event.numeric and forecast.values is not None and len(forecast.values):
         row["quantiles"] = weighted_quantiles(forecast.values, forecast.weights)
         row["crps"] = crps(forecast.values, forecast.weights, event.point())

@@ -13,6 +13,7 @@ from sim.evidence import figures
 from sim.evidence.calibration import (
     Calibration,
     calibrate,
+    check_parameters,
     load_config,
     particles_table,
     posterior_meta,
@@ -133,8 +134,10 @@ def _population_forecasts(result: Calibration):
 def run_calibration(config_path: str, out: Path, install: bool = False, progress=None) -> dict:
     """Calibrate, score in and out of sample, write the posterior and its diagnostics."""
     config = load_config(config_path)
+    episodes = load_library(config.episodes, prior=True)
+    check_parameters(config, episodes[0], _display(Path(config_path)))
     out.mkdir(parents=True, exist_ok=True)
-    result = calibrate(config, cache=out / "population", progress=progress)
+    result = calibrate(config, episodes, cache=out / "population", progress=progress)
     posterior_fc, loo_fc, prior_fc = _population_forecasts(result)
     document = build(result.events, posterior_fc, {"prior": prior_fc, "loo": loo_fc}, config.seed)
     o = document["overall"]
@@ -170,7 +173,9 @@ def run_calibration(config_path: str, out: Path, install: bool = False, progress
     _write_text(out / "diagnostics.json", json.dumps(meta, indent=2, default=float) + "\n")
     _write_text(out / "diagnostics.md", diagnostics_markdown(meta))
     figures.save(
-        figures.parameters(meta["parameters"], result.population.theta, result.names, result.weights),
+        figures.parameters(
+            meta["parameters"], result.population.theta, result.names, result.weights
+        ),
         out / "plots" / "parameters.png",
     )
     if install:
@@ -197,7 +202,11 @@ def diagnostics_markdown(meta: dict) -> str:
             f"| {name} | {p['prior_mean']:.3f} ({p['prior_sd']:.3f}) | {p['mean']:.3f} "
             f"({p['sd']:.3f}) | {p['q05']:.3f}-{p['q95']:.3f} | {'yes' if p['moved'] else 'no'} |"
         )
-    lines += ["", "| episode | log-likelihood, prior mean | posterior mean | LOO ESS |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "| episode | log-likelihood, prior mean | posterior mean | LOO ESS |",
+        "|---|---|---|---|",
+    ]
     for name, ll in d["episode_log_likelihood"].items():
         lines.append(
             f"| {name} | {ll['prior_mean']:.3f} | {ll['posterior_mean']:.3f} | "

@@ -75,7 +75,10 @@ def _means(rows: list[dict]) -> dict:
 def overall(episodes: dict[str, dict], seed: int = 0) -> dict:
     """Means over episodes, with 95 % bootstrap intervals over episodes for each score and for
     the model's and the leave-one-out forecast's margins over the references."""
-    out: dict = {"episodes": len(episodes), "events": sum(len(e["events"]) for e in episodes.values())}
+    out: dict = {
+        "episodes": len(episodes),
+        "events": sum(len(e["events"]) for e in episodes.values()),
+    }
     keys = ["brier", "log_score"] + [f"{r}_{s}" for r in REFERENCES for s in ("brier", "log_score")]
     for key in keys:
         values = [e[key] for e in episodes.values() if key in e]
@@ -83,7 +86,12 @@ def overall(episodes: dict[str, dict], seed: int = 0) -> dict:
             out[key] = float(np.mean(values))
             out[f"{key}_interval"] = interval_of_mean(np.array(values), seed)
     for score in ("brier", "log_score"):
-        for mine, theirs in (("", "base_rate_"), ("", "prior_"), ("loo_", "base_rate_"), ("loo_", "prior_")):
+        for mine, theirs in (
+            ("", "base_rate_"),
+            ("", "prior_"),
+            ("loo_", "base_rate_"),
+            ("loo_", "prior_"),
+        ):
             a, b = f"{mine}{score}", f"{theirs}{score}"
             if a in out and b in out:
                 diff = np.array([e[a] - e[b] for e in episodes.values()])
@@ -149,7 +157,8 @@ def markdown(document: dict, title: str, parameters_line: str) -> str:
         )
     lines += ["", "## Events", ""]
     lines += [
-        "| episode | field | observed | confidence | p (model) | p (prior) | p (base rate) | p (LOO) |",
+        "| episode | field | observed | confidence | p (model) | p (prior) | p (base rate) "
+        "| p (LOO) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, ep in document["episodes"].items():
@@ -161,7 +170,11 @@ def markdown(document: dict, title: str, parameters_line: str) -> str:
                 + " |"
             )
     worst = sorted(
-        ((r["p"], name, r["field"], r["observed"]) for name, ep in document["episodes"].items() for r in ep["events"])
+        (
+            (r["p"], name, r["field"], r["observed"])
+            for name, ep in document["episodes"].items()
+            for r in ep["events"]
+        )
     )[:8]
     lines += ["", "## Where the model fails", "", "The events the model found least likely:", ""]
     lines += [f"- {name}: {field} = {obs} (p = {p:.3f})" for p, name, field, obs in worst]
