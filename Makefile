@@ -34,10 +34,10 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Fit the uncertain parameters to the episode library (configs/calibration.yaml) and install the
-# posterior every scenario uses by default (configs/model/posterior/), then score the result.
+# Fit the uncertain parameters to the episode library (configs/model/posterior/calibration.yaml),
+# install the posterior every scenario uses by default (configs/model/posterior/), score it.
 calibrate: $(VENV)/.installed
-	$(BIN)/wargame calibrate configs/calibration.yaml --out runs/calibration --install
+	$(BIN)/wargame calibrate configs/model/posterior/calibration.yaml --out runs/calibration --install
 	$(BIN)/wargame validate --out runs/validation
 
 validate: $(VENV)/.installed

@@ -40,7 +40,7 @@ from sim.scenario.errors import ConfigError
 
 
 class CalibrationConfig(BaseModel):
-    """What `wargame calibrate CONFIG` reads (see configs/calibration.yaml)."""
+    """What `wargame calibrate CONFIG` reads (see configs/model/posterior/calibration.yaml)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
