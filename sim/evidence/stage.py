@@ -20,11 +20,12 @@ from sim.evidence.calibration import (
 )
 from sim.evidence.episodes import EPISODE_ROOT, load_library
 from sim.evidence.population import event_probabilities
-from sim.evidence.posterior import SHIPPED, describe, load_posterior, write_posterior
+from sim.evidence.posterior import SHIPPED, load_posterior, write_posterior
+from sim.evidence.provenance import parameters_of
 from sim.evidence.scoring import Forecast
 from sim.evidence.simulate import episode_seed, events_of, run
 from sim.evidence.validation import build, headline, markdown
-from sim.scenario.config import _display, load_tree, resolve_path
+from sim.scenario.config import _display
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -43,17 +44,6 @@ def _write_outputs(out: Path, document: dict, title: str, parameters_line: str) 
     plots.mkdir(exist_ok=True)
     figures.save(figures.reliability(document), plots / "reliability.png")
     figures.save(figures.per_episode(document), plots / "episodes.png")
-
-
-def parameters_of(path: str | Path, overrides: tuple[str, ...] = ()) -> dict:
-    """Which parameters a scenario runs with (prior, or which posterior), for a batch's record."""
-    from sim.scenario.config import apply_override
-
-    resolved = resolve_path(path)
-    tree, positions = load_tree(resolved)
-    for assignment in overrides:
-        apply_override(tree, assignment, positions)
-    return describe(tree, positions, _display(resolved))
 
 
 def _frame_forecast(frame, event) -> Forecast:
@@ -221,14 +211,3 @@ def diagnostics_markdown(meta: dict) -> str:
         f"{s['prior_brier']:.3f} / {s['prior_log_score']:.3f}.",
     ]
     return "\n".join(lines) + "\n"
-
-
-PARAMETERS_JSON = "parameters.json"
-
-
-def record_parameters(path: str | Path, overrides: tuple[str, ...], folder: Path) -> str:
-    """Write which parameters a batch used into its folder (`parameters.json`, read by the
-    report) and return the line that says so, with the model's out-of-sample score."""
-    provenance = parameters_of(path, overrides)
-    _write_text(Path(folder) / PARAMETERS_JSON, json.dumps(provenance, indent=2) + "\n")
-    return provenance["line"]

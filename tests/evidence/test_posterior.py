@@ -10,7 +10,7 @@ import yaml
 
 from sim.engine.model import CrisisModel
 from sim.evidence.posterior import PARTICLE_STREAM, load_posterior, write_posterior
-from sim.evidence.stage import parameters_of
+from sim.evidence.provenance import parameters_of
 from sim.scenario.config import CONFIG_ROOT, load_scenario
 from sim.scenario.distributions import Choice
 from sim.scenario.errors import ConfigError
