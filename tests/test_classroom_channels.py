@@ -291,3 +291,39 @@ def test_wrong_codes_are_not_tried_for_ever(tmp_path):
         assert statuses == {403}
         code = session.team_codes["iran"]
         assert post_form(f"{base}/join", {"code": code})[0] == 429
+
+
+def test_a_game_file_of_the_older_format_is_upgraded_without_losing_its_links(tmp_path):
+    """Files written before tokens were hashed held them in clear: opening one moves them to
+    the secrets file, keeps only hashes, and leaves no token anywhere in the file."""
+    db = tmp_path / "old.sqlite"
+    session = new_session(db)
+    session.start()
+    session.submit("iran", {"main": "hold_firm"})
+    tokens = session.team_tokens
+    facilitator = session.facilitator_token
+    session.store.close()
+    (tmp_path / "old.sqlite.secrets.json").unlink()
+    with sqlite3.connect(db) as old:  # back to format 1: tokens in clear
+        old.executescript(
+            "CREATE TABLE t1 (actor TEXT PRIMARY KEY, name TEXT NOT NULL, "
+            "token TEXT NOT NULL UNIQUE, position INTEGER NOT NULL);"
+            "INSERT INTO t1 SELECT actor, name, actor, position FROM teams; DROP TABLE teams;"
+            "ALTER TABLE t1 RENAME TO teams; UPDATE meta SET value = '1' WHERE key = 'format';"
+            "DELETE FROM meta WHERE key = 'facilitator_hash';"
+        )
+        old.executemany(
+            "UPDATE teams SET token = ? WHERE actor = ?",
+            [(token, actor) for actor, token in tokens.items()],
+        )
+        old.execute("INSERT INTO meta VALUES ('facilitator_token', ?)", (json.dumps(facilitator),))
+    os.chmod(db, 0o644)
+    upgraded = GameSession.open(db)
+    assert upgraded.team_tokens == tokens and upgraded.facilitator_token == facilitator
+    assert upgraded.team_for(tokens["china"]) == "china" and upgraded.is_facilitator(facilitator)
+    assert upgraded.game.pending == {"iran": {"main": "hold_firm"}}
+    upgraded.store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("old.sqlite*") if "secrets" not in p.name)
+    assert not any(t.encode() in raw for t in [facilitator, *tokens.values()])
+    assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
+    assert GameSession.open(db).team_tokens == tokens  # and it opens again as it is

@@ -44,6 +44,19 @@ class ReplayError(WargameError):
     """A saved game that no longer replays to the state it reached (the model has changed)."""
 
 
+def _upgrade(store: GameStore, db: str | Path) -> None:
+    """A game file of format 1 kept its tokens in clear: move them to a secrets file beside it
+    (written first, so that they are never lost), then keep only their hashes in the file."""
+    legacy = store.legacy_tokens()
+    if legacy is None:
+        return
+    facilitator, teams = legacy
+    keys = Secrets(facilitator, teams, {a: new_code() for a in teams})
+    write_secrets(db, keys)
+    hashes = {a: (hashed(keys.teams[a]), hashed(keys.codes[a])) for a in teams}
+    store.upgrade(hashed(facilitator), hashes)
+
+
 def _new_keys(actors: list[str]) -> tuple[Secrets, dict[str, tuple[str, str]]]:
     """Fresh tokens and codes, and their hashes per team (token, code)."""
     keys = Secrets(new_token(), {a: new_token() for a in actors}, {a: new_code() for a in actors})
@@ -152,6 +165,7 @@ class GameSession:
         """Resume the game in `db` exactly where it was, by replaying its log."""
         store = GameStore(db)
         try:
+            _upgrade(store, db)
             setup = cls._setup(store)
             game = replay(setup, store.entries(), store.states())
             hashes = {a: (token, code) for a, _, token, code in store.teams()}

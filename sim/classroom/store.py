@@ -29,15 +29,17 @@ from sim.scenario.errors import WargameError
 
 FORMAT = 2
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+_TEAMS = """
 CREATE TABLE IF NOT EXISTS teams (
     actor TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,
     code_hash TEXT NOT NULL,
     position INTEGER NOT NULL
-);
+)"""
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+{_TEAMS};
 CREATE TABLE IF NOT EXISTS log (
     seq INTEGER PRIMARY KEY,
     turn INTEGER NOT NULL,
@@ -161,6 +163,40 @@ class GameStore:
                 "VALUES (?, ?, ?, ?, ?)",
                 [(a, name, token, code, i) for i, (a, name, token, code) in enumerate(teams)],
             )
+
+    def legacy_tokens(self) -> tuple[str, dict[str, str]] | None:
+        """The tokens in clear of a game file of format 1 (before tokens were hashed), or None."""
+        with self._reading() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            if row is None or json.loads(row[0]) != 1:
+                return None
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            teams = db.execute("SELECT actor, token FROM teams").fetchall()
+        return json.loads(meta["facilitator_token"]), {actor: token for actor, token in teams}
+
+    def upgrade(self, facilitator_hash: str, teams: dict[str, tuple[str, str]]) -> None:
+        """Rewrite a format-1 file to this format: hashes in place of the tokens, then VACUUM so
+        that no page of the file keeps a token, and the file readable by its owner only."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT actor, name, position FROM teams").fetchall()
+            db.execute("DROP TABLE teams")
+            db.execute(_TEAMS)
+            db.executemany(
+                "INSERT INTO teams (actor, name, token_hash, code_hash, position) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(a, name, *teams[a], position) for a, name, position in rows],
+            )
+            db.execute("DELETE FROM meta WHERE key = 'facilitator_token'")
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('facilitator_hash', ?)",
+                (json.dumps(facilitator_hash),),
+            )
+            db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (json.dumps(FORMAT),))
+        with self._lock:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if self.path != ":memory:":
+            os.chmod(self.path, 0o600)
 
     def replace_keys(self, facilitator_hash: str, teams: dict[str, tuple[str, str]]) -> None:
         """New token and code hashes for the facilitator and each team (the old ones stop
