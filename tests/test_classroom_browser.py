@@ -122,8 +122,13 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             send(iran, "white_cell", "Tehran asks the white cell: can we call the UN?")
             send(white, "iran", "White cell to Tehran: yes, next turn")
             send(russia, "public", 'Moscow calls for restraint <img src=x onerror="alert(1)">')
+            send(
+                white, "public", "White cell: the Security Council meets <script>alert(2)</script>"
+            )
             expect(board.locator("#statements")).to_contain_text("Moscow calls for restraint")
             expect(board.locator("#statements")).to_contain_text("<img src=x")
+            expect(board.locator("#statements")).to_contain_text("<script>alert(2)</script>")
+            expect(russia.locator("#messages")).to_contain_text("the Security Council meets")
             expect(iran.locator("#messages")).to_contain_text("yes, quietly")
             expect(iran.locator("#messages")).to_contain_text("White cell to Tehran")
             expect(white.locator("#channels")).to_contain_text("can we call the UN?")
@@ -209,7 +214,7 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             expect(iran.locator("#messages")).to_contain_text("war in Ukraine")
             white.select_option("#ruling-variable", "oil_price")
             white.fill("#ruling-value", "97")
-            white.fill("#ruling-note", "Insurers stop covering Gulf tankers")
+            white.fill("#ruling-note", "Insurers stop covering Gulf tankers <b onclick=alert(3)>")
             white.click("#rule")
             expect(white.locator("#flash")).to_contain_text("Ruling logged")
             expect(board.locator("#oil")).to_have_text("$97")
@@ -217,6 +222,7 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
                 expect(team.locator("#submit")).to_have_text("Submit our move for turn 2")
                 team.check(f"input[name=main][value={move}]")
             china.check("input[name=oil_purchases][value=cut_purchases]")
+            china.fill("#rationale", "<script>alert(4)</script>Cut: the sanctions bite")
             iran.click("#submit")
             china.click("#submit")
             talks = "Move for turn 2 received: Open or pursue talks"
@@ -224,6 +230,10 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             expect(china.locator("#flash")).to_contain_text("received")
             for actor in ("iran", "china"):
                 expect(white.locator(f"#seat-{actor} .status")).to_have_text("submitted")
+            expect(white.locator("#seat-china .rationale")).to_have_text(
+                "Why: <script>alert(4)</script>Cut: the sanctions bite"
+            )
+            expect(board.locator("#progress-bar")).to_contain_text("<b onclick=alert(3)>")
             white.click("#close")
             expect(white.locator("#flash")).to_have_text("Turn 2 has been played.")
 
