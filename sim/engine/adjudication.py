@@ -208,6 +208,9 @@ def _update_hormuz(
     rules = scenario.dynamics.hormuz
     turn = world.turn
     closed = world.hormuz == Hormuz.CLOSED
+    harassed = world.hormuz == Hormuz.HARASSED
+    if not (closed.any() or harassed.any()):
+        return  # the usual case: an open Strait, nothing to draw
     renewed = world.events["hormuz"] >= Hormuz.CLOSED
     clearing = np.clip(
         rules.reopen_probability
@@ -219,7 +222,6 @@ def _update_hormuz(
     cleared = (
         closed & ~renewed & (streams.uniform("hormuz:reopen", turn) < time.probability(clearing))
     )
-    harassed = world.hormuz == Hormuz.HARASSED
     eased = (
         harassed
         & (world.events["hormuz"] < Hormuz.HARASSED)
@@ -283,8 +285,12 @@ def _update_oil(
     the market clears the supply it lost (constant elasticity: P / P0 = (1 - loss)^(-1/e))."""
     oil = scenario.dynamics.oil
     hormuz = scenario.dynamics.hormuz
-    scarcity = (1.0 - closure_supply_loss(world, scenario)) ** (-1.0 / hormuz.price_elasticity)
-    fundamental = np.minimum(oil.base_price * scarcity, hormuz.max_price)
+    if (world.hormuz == Hormuz.CLOSED).any():
+        loss = closure_supply_loss(world, scenario)
+        scarcity = (1.0 - loss) ** (-1.0 / hormuz.price_elasticity)
+        fundamental = np.minimum(oil.base_price * scarcity, hormuz.max_price)
+    else:
+        fundamental = oil.base_price
     target = (
         fundamental
         + oil.escalation_premium * world.escalation
@@ -371,10 +377,13 @@ def _update_iran(
     kill_chance = (
         time.probability(regime.leader_kill_probability) * (world.events["leadership_strike"])
     )
-    killed = (kill_chance > 0) & (streams.uniform("regime:leader", world.turn) < kill_chance)
-    world.leader_killed = world.leader_killed | killed
-    world.succession = np.where(killed, 1.0, world.succession)
-    world.iran_stability = np.clip(world.iran_stability - regime.succession_shock * killed, 0, 1)
+    if (kill_chance > 0).any():
+        killed = (kill_chance > 0) & (streams.uniform("regime:leader", world.turn) < kill_chance)
+        world.leader_killed = world.leader_killed | killed
+        world.succession = np.where(killed, 1.0, world.succession)
+        world.iran_stability = np.clip(
+            world.iran_stability - regime.succession_shock * killed, 0, 1
+        )
     lost = 1.0 - world.iran_stability
     change = (
         -iran.war_stability_cost * war_depth
