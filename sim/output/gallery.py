@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from sim.analysis import measures
 from sim.analysis.labels import readable
@@ -30,12 +30,10 @@ from sim.batch.runfolder import (
     atomic_write_bytes,
     atomic_write_text,
 )
-from sim.output import style
-from sim.output.figures.factors import factors_figure
-from sim.output.figures.outcomes import end_states_figure, key_probabilities_figure, outcome_figure
-from sim.output.figures.over_time import fan_figure, first_events_figure, rung_shares_figure
-from sim.output.figures.support import support_ladder_figure
 from sim.scenario.errors import WargameError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CACHE = ".gallery.json"
 #: called with (index, total, figure name, drawn or reused) while the gallery works
@@ -49,7 +47,7 @@ class FigureSpec:
     name: str
     section: str
     title: str
-    draw: Callable[[], Figure]
+    draw: Callable[[], Any]
 
 
 #: sweeps with more points than this are drawn pooled (one panel per point would be unreadable)
@@ -57,7 +55,11 @@ MAX_PLOTTED_POINTS = 12
 
 
 def figure_specs(results: Results) -> tuple[list[FigureSpec], list[str]]:
-    """Every figure a run supports, and notes on the ones it cannot have (missing tables)."""
+    """Every figure a run supports, and notes on the ones it cannot have (missing tables).
+
+    Nothing is drawn (nor matplotlib imported) until a spec's `draw` is called, so a gallery
+    whose figures are all unchanged costs only the look-up.
+    """
     specs: list[FigureSpec] = []
     notes: list[str] = []
     specs += _sweep_specs(results)
@@ -159,10 +161,72 @@ def figure_specs(results: Results) -> tuple[list[FigureSpec], list[str]]:
     return specs, notes
 
 
+# The figure functions, imported when a figure is drawn (matplotlib is slow to import).
+
+
+def key_probabilities_figure(results: Results) -> Figure:
+    from sim.output.figures.outcomes import key_probabilities_figure
+
+    return key_probabilities_figure(results)
+
+
+def support_ladder_figure(results: Results) -> Figure:
+    from sim.output.figures.support import support_ladder_figure
+
+    return support_ladder_figure(results)
+
+
+def end_states_figure(results: Results) -> Figure:
+    from sim.output.figures.outcomes import end_states_figure
+
+    return end_states_figure(results)
+
+
+def outcome_figure(results: Results, name: str) -> Figure:
+    from sim.output.figures.outcomes import outcome_figure
+
+    return outcome_figure(results, name)
+
+
+def rung_shares_figure(results: Results, variable: str) -> Figure:
+    from sim.output.figures.over_time import rung_shares_figure
+
+    return rung_shares_figure(results, variable)
+
+
+def fan_figure(results: Results, variable: str) -> Figure:
+    from sim.output.figures.over_time import fan_figure
+
+    return fan_figure(results, variable)
+
+
+def first_events_figure(results: Results) -> Figure:
+    from sim.output.figures.over_time import first_events_figure
+
+    return first_events_figure(results)
+
+
+def factors_figure(results: Results, actor: str, menu: str) -> Figure:
+    from sim.output.figures.factors import factors_figure
+
+    return factors_figure(results, actor, menu)
+
+
+def heatmap_figure(results: Results, expression: str) -> Figure:
+    from sim.output.figures.sweeps import heatmap_figure
+
+    return heatmap_figure(results, expression)
+
+
+def inputs_figure(results: Results, expression: str) -> Figure:
+    from sim.output.figures.sweeps import inputs_figure
+
+    return inputs_figure(results, expression)
+
+
 def _sweep_specs(results: Results) -> list[FigureSpec]:
     """Heat maps for a two-parameter grid; outcome against each input for a sampled design."""
     from sim.analysis import sweeps
-    from sim.output.figures.sweeps import heatmap_figure, inputs_figure
 
     if sweeps.grid_parameters(results) is not None:
         draw, kind = heatmap_figure, "heatmap"
@@ -185,6 +249,8 @@ def save_figure(
     figure: Figure, stem: str | Path, formats: Sequence[str] = ("png", "svg"), dpi: int = 150
 ) -> list[Path]:
     """Write `stem.png` and `stem.svg` (each written whole, then moved into place)."""
+    from sim.output.style import figure_bytes
+
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -194,7 +260,7 @@ def save_figure(
             if index == 1 and engine is not None:
                 figure.set_layout_engine("none")  # the layout is done: keep it for the rest
             path = stem.with_name(f"{stem.name}.{fmt}")
-            atomic_write_bytes(path, style.figure_bytes(figure, fmt, dpi))
+            atomic_write_bytes(path, figure_bytes(figure, fmt, dpi))
             paths.append(path)
     finally:
         if engine is not None and figure.get_layout_engine() is not engine:
@@ -240,11 +306,13 @@ def save_all(
     formats: Sequence[str] = ("png", "svg"),
     dpi: int = 150,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> tuple[list[Path], list[str]]:
     """Draw (or reuse) and save every figure of a run into `folder` (default: its `plots/`).
 
     Returns the files of every figure and the notes on figures the run cannot have. Figures
     whose inputs are unchanged are not redrawn; figures the run no longer has are removed.
+    Several figures are drawn by `workers` processes at once (default: up to two).
     """
     if results.outcomes.empty:
         raise WargameError(f"{results.path}: the outcome table holds no replications")
@@ -255,23 +323,68 @@ def save_all(
     cache = _read_cache(target)
     written: dict[str, dict] = {}
     paths: list[Path] = []
-    for index, spec in enumerate(specs, start=1):
+    todo = []
+    for spec in specs:
         key = hashlib.sha256(f"{base}|{spec.name}|{dpi}".encode()).hexdigest()
         files = [target / f"{spec.name}.{fmt}" for fmt in formats]
         entry = cache.get(spec.name) or {}
         have = set(entry.get("formats", []))
-        reuse = entry.get("key") == key and set(formats) <= have and all(f.is_file() for f in files)
-        if progress is not None:
-            progress(index, len(specs), spec.name, not reuse)
-        if reuse:
+        if entry.get("key") == key and set(formats) <= have and all(f.is_file() for f in files):
             written[spec.name] = entry
         else:
-            save_figure(spec.draw(), target / spec.name, formats, dpi)
+            todo.append(spec)
             written[spec.name] = {"key": key, "formats": list(formats), "title": spec.title}
         paths += files
+    reused = len(specs) - len(todo)
+    if progress is not None:
+        for index, spec in enumerate(s for s in specs if s not in todo):
+            progress(index + 1, len(specs), spec.name, False)
+    names = _draw(results, todo, target, formats, dpi, workers)
+    for index, name in enumerate(names, start=reused + 1):
+        if progress is not None:
+            progress(index, len(specs), name, True)
     for name, entry in cache.items():  # figures this run no longer has
         if name not in written:
             for fmt in entry.get("formats", []):
                 (target / f"{name}.{fmt}").unlink(missing_ok=True)
     atomic_write_text(target / CACHE, json.dumps(written, indent=1, sort_keys=True) + "\n")
     return paths, notes
+
+
+#: what a forked drawing process works on (set before the fork, inherited by the children)
+_WORK: dict[str, Any] = {}
+
+
+def _draw_named(name: str) -> str:
+    """In a drawing process: draw the figure called `name` and write its files."""
+    if "specs" not in _WORK:
+        _WORK["specs"] = {s.name: s for s in figure_specs(_WORK["results"])[0]}
+    save_figure(_WORK["specs"][name].draw(), _WORK["target"] / name, _WORK["formats"], _WORK["dpi"])
+    return name
+
+
+def _draw(results, todo, target, formats, dpi, workers) -> Iterator[str]:
+    """Draw `todo`, yielding each name when its files are written: in this process for a
+    few figures, else in forked processes (figures are independent and deterministic)."""
+    import os
+
+    workers = min(2, os.cpu_count() or 1) if workers is None else workers
+    if workers <= 1 or len(todo) < 4 or sys.platform == "win32":
+        for spec in todo:
+            save_figure(spec.draw(), target / spec.name, formats, dpi)
+            yield spec.name
+        return
+    import multiprocessing
+    import warnings
+
+    _WORK.clear()
+    _WORK.update(results=results, target=target, formats=tuple(formats), dpi=dpi)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with library threads
+        pool = multiprocessing.get_context("fork").Pool(workers)
+    try:
+        yield from pool.imap_unordered(_draw_named, [s.name for s in todo])
+    finally:
+        pool.terminate()
+        pool.join()
+        _WORK.clear()
