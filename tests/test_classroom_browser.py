@@ -147,6 +147,7 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             # Tehran is mid-choice when Beijing submits: its page updates, its choice stays.
             iran.check("input[name=main][value=hold_firm]")
             iran.fill("#rationale", "Beijing promised to keep buying")
+            iran.locator("#advisor details summary").nth(1).click()  # opens the second advice
             refreshed = iran.get_attribute("body", "data-refreshed") or "0"
             china.check("input[name=main][value=covert_economic_lifeline]")
             china.check("input[name=oil_purchases][value=maintain_purchases]")
@@ -156,6 +157,7 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             assert (iran.get_attribute("body", "data-refreshed") or "0") != refreshed
             expect(iran.locator("input[name=main][value=hold_firm]")).to_be_checked()
             expect(iran.locator("#rationale")).to_have_value("Beijing promised to keep buying")
+            expect(iran.locator("#advisor details").nth(1)).to_have_attribute("open", "")
             expect(board.locator("#progress")).to_have_text("1 of 3 teams in (Beijing).")
             iran.click("#submit")
             expect(iran.locator("#flash")).to_contain_text("Move for turn 1 received: Hold firm")
