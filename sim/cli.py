@@ -14,6 +14,7 @@ import time
 import click
 
 from sim.scenario.errors import WargameError
+from sim.scenario.limits import MAX_REPLICATIONS, MAX_SEED, MAX_WORKERS
 
 #: when the command started (perf_counter), for the end-to-end rate `wargame batch` prints
 _started = time.perf_counter()
@@ -43,8 +44,19 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("config")
-@click.option("--seed", type=int, default=None, help="Master seed (default: the scenario's).")
-@click.option("--replication", type=int, default=0, show_default=True, help="Replication index.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=None,
+    help="Master seed (default: the scenario's).",
+)
+@click.option(
+    "--replication",
+    type=click.IntRange(0, MAX_REPLICATIONS - 1),
+    default=0,
+    show_default=True,
+    help="Replication index.",
+)
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print only the outcome record as JSON.")
 @click.option("--prior", is_flag=True, help=PRIOR_HELP)
@@ -91,13 +103,19 @@ def check(config: str, overrides: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("config")
-@click.option("--runs", type=click.IntRange(min=1), help="Replications per sweep point.")
-@click.option("--seed", type=click.IntRange(min=0), help="Master seed.")
-@click.option("--workers", type=click.IntRange(min=1), help="Worker processes [all cores].")
+@click.option(
+    "--runs", type=click.IntRange(1, MAX_REPLICATIONS), help="Replications per sweep point."
+)
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Master seed.")
+@click.option(
+    "--workers", type=click.IntRange(1, MAX_WORKERS), help="Worker processes [all cores]."
+)
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")
 @click.option("--out", type=click.Path(file_okay=False), help="Output folder [runs/NAME].")
-@click.option("--chunk-size", type=click.IntRange(min=1), help="Replications per chunk.")
+@click.option(
+    "--chunk-size", type=click.IntRange(1, MAX_REPLICATIONS), help="Replications per chunk."
+)
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
 @click.option("--progress/--no-progress", default=None, help="Progress bar [on a terminal].")
 @click.option("--prior", is_flag=True, help=PRIOR_HELP)
@@ -123,8 +141,6 @@ def batch(
     from sim.evidence.provenance import record_parameters
 
     overrides = with_prior(overrides, prior)
-    if scheduler and engine != "dask":
-        raise click.UsageError("--scheduler needs --engine dask")
     report = run_batch(
         config,
         runs=runs,
@@ -190,6 +206,19 @@ def _process_age() -> float:
         return 0.0
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _usage_error(exc: click.ClickException) -> str:
+    """Click's usage errors in the project's form: one line, and where to find help."""
+    message = _one_line(exc.format_message())
+    context = getattr(exc, "ctx", None)
+    if context is not None:
+        message += f" (see '{context.command_path} --help')"
+    return message
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and exit code 2, never a traceback."""
     global _started
@@ -197,14 +226,21 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="wargame", standalone_mode=False)
     except WargameError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_one_line(exc)}", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo("error: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {_usage_error(exc)}", err=True)
         sys.exit(exc.exit_code)
+    except BrokenPipeError:  # the reader went away (`wargame summary ... | head`)
+        sys.stderr.close()
+        sys.exit(1)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

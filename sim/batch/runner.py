@@ -12,6 +12,8 @@ import contextlib
 import multiprocessing
 import os
 import platform
+import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -61,6 +63,7 @@ from sim.engine.fixedpoint import from_fixed, to_fixed
 from sim.scenario.config import Scenario
 from sim.scenario.errors import WargameError
 from sim.scenario.experiment import Plan, make_plan
+from sim.scenario.limits import MAX_REPLICATIONS, MAX_WORKERS
 
 Engine = Literal["local", "dask"]
 MAX_ATTEMPTS = 3
@@ -305,16 +308,41 @@ def _execute_processes(pending, workers, folder, finished, failed) -> None:
         pool.shutdown(wait=True)
 
 
+def _connect(client_class, scheduler: str, patience: float = 30.0):
+    """A client of the scheduler at `scheduler`, or a one-line error within `patience` s.
+
+    Connecting to something that is not a Dask scheduler may hang past the client's own
+    timeout, or read a garbage length and try to allocate it: the attempt runs in a thread
+    of its own, and any failure is told in one line.
+    """
+    outcome: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = client_class(scheduler, timeout="15s")
+        except BaseException as exc:  # noqa: BLE001 - reported below, in one line
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(patience)
+    if "client" in outcome:
+        return outcome["client"]
+    error = outcome.get("error")
+    if error is None:
+        reason = f"no answer as a Dask scheduler within {patience:.0f} s"
+    elif isinstance(error, OSError | TimeoutError):
+        reason = f"cannot reach the Dask scheduler ({str(error).splitlines()[0]})"
+    else:
+        reason = "did not answer as a Dask scheduler"
+    raise WargameError(f"--scheduler {scheduler}: {reason}")
+
+
 def _execute_dask(pending, workers, scheduler, finished, failed) -> None:
     from distributed import Client, LocalCluster, as_completed
 
     if scheduler:
-        try:
-            client = Client(scheduler, timeout="15s")
-        except (OSError, TimeoutError) as exc:
-            raise WargameError(
-                f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})"
-            ) from None
+        client = _connect(Client, scheduler)
         cluster = None
     else:
         cluster = LocalCluster(
@@ -388,10 +416,11 @@ def run_batch(
 ) -> BatchReport:
     """Run (or resume) an experiment and write its results folder."""
     started = time.perf_counter()
-    plan = make_plan(config, overrides, runs, seed)
+    _check_arguments(workers, chunk_size)
+    check_scheduler(engine, scheduler)
+    with _planning_bar(show_progress) as progress:
+        plan = make_plan(config, overrides, runs, seed, progress=progress)
     folder = Path(out) if out is not None else default_out(plan)
-    if workers is not None and workers < 1:
-        raise WargameError(f"--workers: expected a positive number, got {workers}")
     if folder.exists() and not folder.is_dir():
         raise ResultsFolderError(f"{folder}: exists and is not a folder")
     try:
@@ -412,6 +441,58 @@ def run_batch(
             show_progress,
             started,
         )
+
+
+#: a Dask scheduler address: an optional protocol, a host and a port
+_SCHEDULER = re.compile(
+    r"^(?:(?:tcp|tls|ws|wss|ucx)://)?[\w.\-]+:\d{1,5}/?$|^\[[0-9a-fA-F:]+\]:\d{1,5}$"
+)
+
+
+def check_scheduler(engine: str, scheduler: str | None) -> None:
+    if scheduler is None:
+        return
+    if engine != "dask":
+        raise WargameError("--scheduler: needs --engine dask")
+    if not _SCHEDULER.match(scheduler):
+        raise WargameError(
+            f"--scheduler: expected an address like tcp://host:8786, got {scheduler!r}"
+        )
+
+
+def _check_arguments(workers: int | None, chunk_size: int | None) -> None:
+    """The same limits as the command line's, for callers of the Python API."""
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise WargameError(f"--workers: expected a number from 1 to {MAX_WORKERS}, got {workers}")
+    if chunk_size is not None and not 1 <= chunk_size <= MAX_REPLICATIONS:
+        raise WargameError(
+            f"--chunk-size: expected a number from 1 to {MAX_REPLICATIONS}, got {chunk_size}"
+        )
+
+
+@contextlib.contextmanager
+def _planning_bar(show_progress: bool | None):
+    """A progress bar for planning a large design, shown once it has taken a second."""
+    from tqdm import tqdm
+
+    bar = None
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            if total < 100 or time.perf_counter() - started < 1.0:
+                return
+            disable = None if show_progress is None else not show_progress
+            bar = tqdm(total=total, unit="point", desc="planning", disable=disable)
+            bar.update(done - 1)
+        bar.update(1)
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _run_locked(

@@ -24,6 +24,7 @@ from pydantic import (
 
 from sim.scenario.distributions import Distribution, Param, param_support
 from sim.scenario.errors import ConfigError
+from sim.scenario.limits import MAX_POINTS, MAX_REPLICATIONS, MAX_SEED
 from sim.scenario.reader import Position, display, parse_value, read_mapping
 from sim.scenario.rules import Dynamics, Ladders, Probability, Strict
 
@@ -164,7 +165,7 @@ class Sample(Strict):
     """
 
     method: Literal["lhs", "random", "sobol", "morris"] = "lhs"
-    points: int = Field(ge=1, le=100_000)
+    points: int = Field(ge=1, le=MAX_POINTS)
     #: grid levels of a Morris design
     levels: int = Field(default=4, ge=2, le=20)
     ranges: dict[str, tuple[float, float]] = Field(min_length=1)
@@ -180,10 +181,10 @@ class Sample(Strict):
 class Experiment(Strict):
     """How to run a scenario in batch: replications, seed, output, sweeps and comparisons."""
 
-    replications: int = Field(default=1000, ge=1, le=10_000_000)
-    seed: int = Field(default=0, ge=0)
+    replications: int = Field(default=1000, ge=1, le=MAX_REPLICATIONS)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     out: str | None = None
-    chunk_size: int | None = Field(default=None, ge=1)
+    chunk_size: int | None = Field(default=None, ge=1, le=MAX_REPLICATIONS)
     #: replications per sweep point whose per-turn trajectories are kept (the first ones)
     trajectories: int = Field(default=500, ge=0)
     grid: dict[str, list[Any]] = Field(default_factory=dict)

@@ -10,12 +10,15 @@ import copy
 import hashlib
 import itertools
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
+from pydantic import ValidationError
 
 from sim.scenario.config import (
     ConfigError,
@@ -26,6 +29,7 @@ from sim.scenario.config import (
     resolve_path,
     validate_tree,
 )
+from sim.scenario.limits import MAX_POINTS, MAX_TOTAL_RUNS
 
 
 @dataclass
@@ -52,7 +56,8 @@ class Plan:
     def config_hash(self) -> str:
         """Fingerprint of what determines the results; more replications extend a run."""
         fingerprint = copy.deepcopy(self.resolved)
-        trees = [fingerprint, fingerprint["base"], *(p["config"] for p in fingerprint["points"])]
+        trees = [fingerprint, fingerprint["base"]]
+        trees += [p["config"] for p in fingerprint["points"] if "config" in p]
         for tree in trees:
             for key in ("replications", "out", "chunk_size"):
                 (tree.get("experiment") or {}).pop(key, None)
@@ -87,7 +92,9 @@ def _scenario(
     else:
         if path not in cache:
             cache[path] = load_tree(path)
-        tree, positions = copy.deepcopy(cache[path])
+        # Shallow copies are enough: an override copies the mappings on its way down and
+        # changes nothing it shares, so the points of a sweep plan in milliseconds each.
+        tree, positions = dict(cache[path][0]), dict(cache[path][1])
     for assignment in overrides:
         apply_override(tree, assignment, positions)
     return validate_tree(tree, positions, where), tree
@@ -120,13 +127,47 @@ def _sample_points(experiment: Experiment) -> list[dict[str, float]]:
     return [dict(zip(names, map(float, row), strict=True)) for row in matrix]
 
 
+def design_size(experiment: Experiment, scenarios: int = 1) -> int:
+    """How many sweep points an experiment asks for, known before any is planned."""
+    if experiment.grid:
+        return scenarios * math.prod(len(values) for values in experiment.grid.values())
+    sample = experiment.sample
+    if sample is not None:
+        ranges = len(sample.ranges)
+        per_point = {"sobol": ranges + 2, "morris": ranges + 1}.get(sample.method, 1)
+        return scenarios * sample.points * per_point
+    return scenarios
+
+
+def _check_size(where: str, experiment: Experiment, scenarios: int) -> None:
+    """Refuse a design past the limits before planning it (which takes time per point)."""
+    points = design_size(experiment, scenarios)
+    field = "experiment.grid" if experiment.grid else "experiment.sample"
+    if points > MAX_POINTS:
+        raise ConfigError(
+            where, field, f"{points:,} sweep points; at most {MAX_POINTS:,} in one experiment"
+        )
+    runs = points * experiment.replications
+    if runs > MAX_TOTAL_RUNS:
+        raise ConfigError(
+            where,
+            "experiment.replications",
+            f"{points:,} points x {experiment.replications:,} replications = {runs:,} runs; "
+            f"at most {MAX_TOTAL_RUNS:,} in one batch",
+        )
+
+
 def make_plan(
     config: str | Path,
     overrides: list[str] | tuple[str, ...] = (),
     replications: int | None = None,
     seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Plan:
-    """Load an experiment (a scenario with an `experiment:` block) and list its sweep points."""
+    """Load an experiment (a scenario with an `experiment:` block) and list its sweep points.
+
+    `progress(done, total)` is told of every point planned, for a progress bar.
+    """
     path = resolve_path(config)
     base, base_tree = _scenario(path, list(overrides), str(config))
     updates = {}
@@ -134,7 +175,12 @@ def make_plan(
         updates["replications"] = replications
     if seed is not None:
         updates["seed"] = seed
-    experiment = base.experiment.model_copy(update=updates)
+    try:
+        experiment = Experiment.model_validate({**base.experiment.model_dump(), **updates})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in ("experiment", *error["loc"]))
+        raise ConfigError(str(config), field, error["msg"]) from None
 
     scenario_paths = [(base.name, path)]
     if experiment.scenarios:
@@ -147,6 +193,7 @@ def make_plan(
                 )
             scenario_paths.append((name, found))
 
+    _check_size(str(config), experiment, len(scenario_paths))
     if experiment.grid:
         names = list(experiment.grid)
         settings = [
@@ -161,6 +208,8 @@ def make_plan(
     points: list[SweepPoint] = []
     resolved_points = []
     parsed: dict = {}
+    described: set[str] = set()
+    total = len(scenario_paths) * len(settings)
     for label, scenario_path in scenario_paths:
         for setting in settings:
             assignments = [f"{k}={_yaml_value(v)}" for k, v in setting.items()]
@@ -174,7 +223,15 @@ def make_plan(
                     ) from None
                 raise
             points.append(SweepPoint(len(points), scenario, label, dict(setting)))
-            resolved_points.append({"scenario": label, "parameters": setting, "config": tree})
+            # The full tree of the first point of each scenario; the others differ from it
+            # only by their parameters (a 65,536-point design would otherwise write 65,536).
+            entry = {"scenario": label, "parameters": setting}
+            if label not in described:
+                described.add(label)
+                entry["config"] = tree
+            resolved_points.append(entry)
+            if progress is not None:
+                progress(len(points), total)
     resolved = {
         "experiment": experiment.model_dump(mode="json"),
         "points": resolved_points,
