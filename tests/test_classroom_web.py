@@ -188,6 +188,12 @@ def test_exports_hold_the_whole_log_and_no_token(served):
     assert covert["covert"] == "True" and covert["decided_by"] == "team"
     for token in [session.facilitator_token, *session.team_tokens.values()]:
         assert token not in text and token not in json.dumps(rows)
+    decisions = list(csv.DictReader(io.StringIO(call(f"{f}/decisions.csv", as_json=False)[1])))
+    china = {r["factor"] for r in decisions if r["actor"] == "china" and r["turn"] == "1"}
+    assert {"taiwan_focus", "gulf_ties", "energy_security"} <= china
+    assert call(f"{f}/messages.csv", as_json=False)[1].startswith("seq,turn,time,from,to")
+    forged = f.split("/f/")[0] + "/f/" + "x" * 43
+    assert call(f"{forged}/decisions.csv", as_json=False)[0] == 403
 
 
 def test_debrief_and_forecast_pages(served):

@@ -366,12 +366,15 @@ def create_app(
             body = export.to_json(session.game)
         return Response(body, media_type="application/json", headers=_attachment("game.json"))
 
-    async def export_csv(request: Request) -> Response:
-        if not facilitator_ok(request):
-            return refuse(request, 403, "This link is not valid.")
-        with session.lock:
-            body = export.to_csv(session.game)
-        return Response(body, media_type="text/csv", headers=_attachment("game.csv"))
+    def csv_export(build: Callable[[Any], str], name: str):
+        async def download(request: Request) -> Response:
+            if not facilitator_ok(request):
+                return refuse(request, 403, "This link is not valid.")
+            with session.lock:
+                body = build(session.game)
+            return Response(body, media_type="text/csv", headers=_attachment(name))
+
+        return download
 
     async def debrief_page(request: Request) -> Response:
         if not facilitator_ok(request):
@@ -418,7 +421,9 @@ def create_app(
         Route("/f/{token}/events", facilitator_events),
         Route("/f/{token}/join", join_page),
         Route("/f/{token}/export.json", export_json),
-        Route("/f/{token}/export.csv", export_csv),
+        Route("/f/{token}/export.csv", csv_export(export.to_csv, "game.csv")),
+        Route("/f/{token}/messages.csv", csv_export(export.messages_csv, "messages.csv")),
+        Route("/f/{token}/decisions.csv", csv_export(export.decisions_csv, "decisions.csv")),
         Route("/f/{token}/debrief", debrief_page),
         Route("/f/{token}/forecast", forecast_page),
         Route("/f/{token}/{command}", facilitator_command, methods=["POST"]),
