@@ -72,23 +72,22 @@ def _sentence(block: dict[str, Any]) -> str:
 
 
 def _answer(blocks: dict[str, dict[str, Any]]) -> str:
-    """The one-line answer, chosen by the numbers."""
+    """The one-line answer, chosen by the numbers (point estimates; intervals follow)."""
     if not blocks:
         return "The run has no great-power support levels, so the question cannot be answered."
-    intervention = max((b["intervened"]["ci"][1] or 0.0) for b in blocks.values())
+    fights = {p: b["intervened"]["p"] or 0.0 for p, b in blocks.items()}
     material = {p: b["beyond_words"]["p"] or 0.0 for p, b in blocks.items()}
-    names = " and ".join(b["label"] for b in blocks.values())
-    if intervention < 0.05 and max(material.values()) < 0.5:
-        return (
-            f"No: Iran cannot rely on {names} for military help, and material support "
-            "is the exception rather than the rule."
-        )
-    if intervention < 0.05:
-        who = " and ".join(blocks[p]["label"] for p, m in material.items() if m >= 0.5)
-        return (
-            f"Only partly: {who} usually sends material support, but neither power fights for Iran."
-        )
-    return "Partly: military intervention happens in a noticeable share of the runs."
+    names = " or ".join(b["label"] for b in blocks.values())
+    usually = " and ".join(blocks[p]["label"] for p, m in material.items() if m >= 0.5)
+    if max(fights.values()) < 0.05:
+        if not usually:
+            return (
+                f"No: Iran cannot count on {names} to fight for it, and material support is "
+                "the exception rather than the rule."
+            )
+        return f"Only partly: {usually} usually sends material support, but does not fight."
+    who = " and ".join(blocks[p]["label"] for p, f in fights.items() if f >= 0.05)
+    return f"Partly: {who} intervenes militarily in a noticeable share of the runs."
 
 
 def _moves(

@@ -72,7 +72,7 @@ class Results:
         >>> model = CrisisModel(load_scenario("configs/baseline.yaml"), 200, rng=1).run()
         >>> Results.from_model(model)          # shows a summary table in a notebook
         """
-        scenario = model.scenario
+        scenario = model.crisis
         label = name or scenario.name
 
         def tag(frame: pd.DataFrame) -> pd.DataFrame:

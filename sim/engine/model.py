@@ -42,6 +42,27 @@ SET_ASIDE_SHARE = 0.25
 SET_ASIDE_MIN = 32
 
 
+def with_context(scenario: Scenario, context: dict[str, float]) -> Scenario:
+    """The scenario with some context values replaced, validated (names and ranges)."""
+    from pydantic import ValidationError
+
+    from sim.scenario.config import Context
+    from sim.scenario.errors import ConfigError
+
+    unknown = sorted(set(context) - set(Context.model_fields))
+    if unknown:
+        expected = ", ".join(Context.model_fields)
+        raise ConfigError(
+            scenario.name, unknown[0], f"unknown context (expected one of: {expected})"
+        )
+    try:
+        values = Context.model_validate({**scenario.context.model_dump(), **context})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(scenario.name, f"context.{error['loc'][0]}", error["msg"]) from None
+    return scenario.model_copy(update={"context": values})
+
+
 class CrisisModel(mesa.Model):
     """The Iran-US crisis for a batch of replications; `step()` plays one turn of all of them.
 
@@ -54,6 +75,11 @@ class CrisisModel(mesa.Model):
         record_decisions: keep every decision with its factor contributions (for narratives).
         pool_decisions: add up choices and factor contributions per actor, action and turn
             over the batch (cheap; what batch experiments keep to explain choices).
+        **context: context values as keyword arguments (`russia_ukraine_commitment=0.2`), as
+            `mesa.batch_run(CrisisModel, parameters={...})` and SolaraViz pass them.
+
+    A model of one replication also reports its outcome record (every outcome field) to its
+    `DataCollector` once the replication has ended, so `mesa.batch_run` returns it.
     """
 
     def __init__(
@@ -66,10 +92,13 @@ class CrisisModel(mesa.Model):
         overrides: Sequence[str] = (),
         record_decisions: bool = False,
         pool_decisions: bool = False,
+        **context: float,
     ) -> None:
         super().__init__(rng=rng)
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario, list(overrides))
+        if context:
+            scenario = with_context(scenario, context)
         self.crisis = scenario  # `scenario` is taken by mesa.Model (its experimental Scenario)
         if isinstance(rng, int | np.integer):
             self.master_seed = int(rng)
@@ -112,9 +141,27 @@ class CrisisModel(mesa.Model):
                     for p in self.world.great_power_ids()
                 },
                 "active": lambda m: int(m.trajectory[-1]["active"].sum()),
+                **self._outcome_reporters(),
             }
         )
         self.datacollector.collect(self)
+
+    def _outcome_reporters(self) -> dict:
+        """For one replication: a reporter per outcome field (None until it has ended)."""
+        self._record: pd.DataFrame | None = None
+        if len(self.replications) != 1:
+            return {}
+        names = [n for n in self.outcome_frame().columns if n != "replication"]
+        return {name: (lambda m, f=name: m._final_outcome(f)) for name in names}
+
+    def _final_outcome(self, name: str):
+        """An outcome field of a one-replication model once it has ended (None before)."""
+        if self.world.active.any():
+            return None
+        if self._record is None:
+            self._record = self.outcome_frame()
+        value = self._record[name].iloc[0]
+        return value.item() if isinstance(value, np.generic) else value
 
     # ------------------------------------------------------------------ the turn
 
