@@ -378,6 +378,7 @@ def facilitator(game: Game, now: float) -> dict[str, Any]:
                 "status": status,
                 "model_plays": seat.model_plays,
                 "moves": submitted or {},
+                "described": [describe(game, actor, m, a) for m, a in (submitted or {}).items()],
                 "rationale": game.rationales.get(actor, ""),
             }
         )
