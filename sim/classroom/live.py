@@ -15,8 +15,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 
-from sse_starlette.event import ServerSentEvent
-from sse_starlette.sse import EventSourceResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from sim.classroom.session import GameSession
