@@ -247,8 +247,9 @@ def output(folder: Path) -> None:
 # ----------------------------------------------------------------------------- 6. a million
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
+def tree_memory(pid: int) -> int:
+    """Memory of a process and all its descendants, in bytes: the proportional set size, which
+    counts a page shared by several processes (forked workers) once, split between them."""
     import psutil
 
     try:
@@ -258,8 +259,9 @@ def tree_rss(pid: int) -> int:
         return 0
     total = 0
     for process in processes:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            total += process.memory_info().rss
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            info = process.memory_full_info()
+            total += getattr(info, "pss", info.rss)
     return total
 
 
@@ -276,7 +278,7 @@ def million(work: Path) -> None:
     def sample() -> None:
         nonlocal peak
         while not stop.wait(0.1):
-            peak = max(peak, tree_rss(process.pid))
+            peak = max(peak, tree_memory(process.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.scenario.errors import WargameError
@@ -121,6 +122,38 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
     atomic_write_bytes(path, parquet_bytes(frame))
+
+
+def atomic_stream_parquet(path: Path, tables: Iterable[pa.Table]) -> int:
+    """Write tables one after another into one Parquet file, replacing `path` all at once.
+
+    Only one table is held at a time, so a file far larger than memory can be written (the
+    trajectories of a million runs). Returns the rows written; an empty stream writes nothing.
+    """
+    temporary = _temporary(path)
+    writer = None
+    rows = 0
+    try:
+        for table in tables:
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(temporary, schema)
+            writer.write_table(table.cast(schema))
+            rows += table.num_rows
+        if writer is None:
+            return 0
+        writer.close()
+        writer = None
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        _commit(temporary, path)
+        return rows
+    except OSError as exc:
+        raise output_error(path, exc) from None
+    finally:
+        if writer is not None:
+            writer.close()
+        temporary.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -300,6 +333,15 @@ def finished_chunks(
         else:
             set_aside(folder, chunk)
     return chunks
+
+
+def iter_chunk_arrow(folder: Path, kind: str, chunks: Iterable[Chunk]) -> Iterator[pa.Table]:
+    """The tables of one kind of the given chunks, in chunk order, one at a time (Arrow)."""
+    directory = folder / CHUNKS
+    for chunk in sorted(chunks):
+        path = directory / f"{chunk.stem}.{kind}.parquet"
+        if path.is_file():
+            yield pq.read_table(path)
 
 
 def read_chunk_tables(folder: Path, kind: str, chunks: Iterable[Chunk]) -> list[pd.DataFrame]:
