@@ -77,6 +77,13 @@ def _ticks(low: float, high: float, count: int = 4) -> list[float]:
     return [float(v) for v in np.arange(first, high + step * 1e-9, step)]
 
 
+def _top(peak: float) -> float:
+    """The top of an axis: the first round tick at or above the peak."""
+    ticks = _ticks(0.0, peak)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else peak
+    return ticks[-1] if ticks[-1] >= peak else ticks[-1] + step
+
+
 def svg(
     chart: Histogram,
     width: int = 420,
@@ -92,7 +99,7 @@ def svg(
     n = max(1, len(chart.counts))
     slot = plot_w / n
     total = chart.total or 1
-    peak_share = 100.0 * max(chart.counts or [0]) / total or 1.0
+    peak_share = _top(100.0 * max(chart.counts or [0]) / total or 1.0)
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(chart.title)}" xmlns="http://www.w3.org/2000/svg">',
@@ -134,7 +141,9 @@ def svg(
         f'<text x="{left + plot_w / 2:.0f}" y="{height - 14}" font-size="10" '
         f'text-anchor="middle">{escape(x_title or chart.title)}</text>',
         f'<text x="{width - right}" y="{height - 3}" font-size="9" text-anchor="end" '
-        f'fill="#5f6b7a">share of {chart.total:,} simulated games</text></svg>',
+        f'fill="#5f6b7a">share of {chart.total:,} simulated games'
+        + (f"; {escape(note)} in orange" if chart.marked is not None and note else "")
+        + "</text></svg>",
     ]
     return "".join(parts)
 
