@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine.decision import PHASES
-from sim.engine.effects import EFFECTS, LEVEL_EFFECTS
+from sim.engine.effects import EFFECTS, LEVEL_EFFECTS, ONE_OFF_EFFECTS
 from sim.engine.streams import _GOLDEN, _TO_UNIT, _mix, stream_id
 
 _LEVEL = np.array([name in LEVEL_EFFECTS for name in EFFECTS])
+_ONE_OFF = np.array([name in ONE_OFF_EFFECTS for name in EFFECTS])
 
 
 def phase_effects(decisions, size: int) -> list[np.ndarray]:
@@ -23,6 +24,9 @@ def phase_effects(decisions, size: int) -> list[np.ndarray]:
     totals = [np.zeros((size, len(EFFECTS))) for _ in PHASES]
     for decision in decisions:
         rows = decision.menu.effects[decision.chosen]
+        if decision.kept is not None:
+            # a move kept to without reconsidering does not repeat its one-off effects
+            rows = np.where(decision.kept[:, None] & _ONE_OFF & ~_LEVEL, 0.0, rows)
         phases = decision.menu.phases[decision.chosen]
         for phase, total in enumerate(totals):
             in_phase = phases == phase

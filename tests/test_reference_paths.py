@@ -19,7 +19,12 @@ from sim.engine.streams import ReplicationStreams
 from sim.engine.world import WorldState
 from sim.scenario.distributions import Triangular
 
-SCENARIOS = ["baseline", "regime_change", "twelve_day_war", "max_pressure"]
+#: shipped scenarios, and the baseline in one-day turns (moves kept without reconsidering)
+SCENARIOS = ["baseline", "regime_change", "twelve_day_war", "max_pressure", "baseline:turn_days=1"]
+
+
+def _scenario(scenario, name: str):
+    return scenario(*name.split(":"))
 
 
 def _random_decisions(model: CrisisModel, rng: np.random.Generator) -> list[Decision]:
@@ -29,10 +34,11 @@ def _random_decisions(model: CrisisModel, rng: np.random.Generator) -> list[Deci
         for menu in actor.menus.values():
             chosen = rng.integers(0, len(menu.actions), size)
             empty = np.zeros(size, dtype=bool)
+            kept = rng.uniform(size=size) < 0.3 if rng.uniform() < 0.5 else None
             decisions.append(
                 Decision(
                     actor.actor_id, menu, chosen, empty, empty, np.zeros(0), np.zeros(0),
-                    np.zeros(0), actor.factors,
+                    np.zeros(0), actor.factors, kept=kept,
                 )
             )  # fmt: skip
     return decisions
@@ -40,7 +46,7 @@ def _random_decisions(model: CrisisModel, rng: np.random.Generator) -> list[Deci
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_phase_effects_equal_the_reference_for_any_moves(scenario, name):
-    model = CrisisModel(scenario(name), 500, rng=3)
+    model = CrisisModel(_scenario(scenario, name), 500, rng=3)
     rng = np.random.default_rng(11)
     for _ in range(5):
         decisions = _random_decisions(model, rng)
@@ -52,7 +58,7 @@ def test_phase_effects_equal_the_reference_for_any_moves(scenario, name):
 
 
 def _records(scenario, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    model = CrisisModel(scenario(name), 1500, rng=20250613).run()
+    model = CrisisModel(_scenario(scenario, name), 1500, rng=20250613).run()
     return model.outcome_frame(), model.trajectory_frame()
 
 
@@ -138,7 +144,7 @@ def _everything(model: CrisisModel) -> list[pd.DataFrame]:
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_setting_ended_runs_aside_changes_no_record(scenario, monkeypatch, name):
     def batch() -> CrisisModel:
-        return CrisisModel(scenario(name), 1200, rng=20250613, pool_decisions=True)
+        return CrisisModel(_scenario(scenario, name), 1200, rng=20250613, pool_decisions=True)
 
     sizes = []
     step = CrisisModel.step

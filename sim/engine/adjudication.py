@@ -35,28 +35,27 @@ class TurnReport:
 def phase_effects(decisions: list[Decision], size: int) -> list[np.ndarray]:
     """[R, E] effects of all moves in each phase: added up, or the highest for level effects.
 
-    Each menu's effects are gathered once per phase from a table that keeps only the columns
-    its actions in that phase touch, instead of masking whole [R, E] copies: the totals are
-    the same numbers, added in the same order (a skipped term would only have added 0.0).
+    Each menu's effects are gathered once per phase, column by column, from a table that keeps
+    only the columns its actions in that phase touch, into totals laid out effect by effect
+    (what `apply_effects` reads): the same numbers, added in the same order, as masking whole
+    [R, E] copies (a skipped term would only have added 0.0).
     """
-    totals = [np.zeros((size, len(EFFECTS))) for _ in PHASES]
+    totals = [np.zeros((len(EFFECTS), size)) for _ in PHASES]
     for decision in decisions:
         chosen = decision.chosen
         kept = decision.kept if decision.kept is not None and decision.kept.any() else None
         for table in decision.menu.phase_tables:
             total = totals[table.phase]
-            if table.added.size:
-                amounts = table.add_amounts[chosen]
-                if kept is not None:
+            for j, column in enumerate(table.added):
+                amounts = table.add_amounts[:, j][chosen]
+                if kept is not None and _ONE_OFF[column]:
                     # A move an actor merely keeps to goes on doing what it does, but its
                     # one-off effects (a rung climbed, a price shock) do not happen again.
-                    amounts = np.where(kept[:, None] & _ONE_OFF[table.added], 0.0, amounts)
-                total[:, table.added] += amounts
-            if table.levelled.size:
-                total[:, table.levelled] = np.maximum(
-                    total[:, table.levelled], table.level_amounts[chosen]
-                )
-    return totals
+                    amounts = np.where(kept, 0.0, amounts)
+                total[column] += amounts
+            for j, column in enumerate(table.levelled):
+                np.maximum(total[column], table.level_amounts[:, j][chosen], out=total[column])
+    return [total.T for total in totals]
 
 
 def apply_effects(
