@@ -402,6 +402,7 @@ def test_end_conditions_on_a_crafted_world(scenario):
     crisis = scenario(
         "baseline",
         "dynamics.escalation.ceasefire_base=1.0",
+        "dynamics.escalation.settlement_probability=1.0",
         "dynamics.regime.collapse_days=0",
         "horizon=5",
     )
@@ -438,6 +439,23 @@ def test_end_conditions_on_a_crafted_world(scenario):
     np.testing.assert_array_equal(ended, [False, False, True, False, False, True])
     assert (world.end_state[ended] == EndState.HORIZON).all()
     assert not world.active.any()
+
+
+def test_talks_past_the_threshold_close_a_deal_at_the_settlement_rate(scenario):
+    """A settlement is a chance per period once talks are far enough, not a certainty."""
+    for rate in (0.3, 1.0):
+        crisis = scenario("baseline", f"dynamics.escalation.settlement_probability={rate}")
+        model = CrisisModel(crisis, 4000, rng=8)
+        world = model.world
+        world.turn = 2
+        world.escalation = np.full(4000, 1)
+        world.negotiation_progress = np.full(4000, crisis.dynamics.escalation.settlement_threshold)
+        ended = _end_conditions(world, crisis, model.streams)
+        settled = int((world.end_state[ended] == EndState.SETTLEMENT).sum())
+        if rate == 1.0:
+            assert settled == 4000
+        else:
+            assert stats.binomtest(settled, 4000, rate).pvalue > 1e-3
 
 
 def test_how_runs_end_matches_the_state_they_end_in(scenario):

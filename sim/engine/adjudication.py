@@ -476,6 +476,13 @@ def _end_conditions(
             >= rules.settlement_threshold
         )
     )
+    if rules.settlement_probability < 1.0 and settlement.any():
+        # Talks that have gone far enough still need a deal to be closed: a chance per
+        # period, so that a deal takes about as long whether turns are days or weeks.
+        closing = streams.uniform("settlement", world.turn) < time.probability(
+            rules.settlement_probability
+        )
+        settlement &= closing
     horizon = active & (world.turn >= scenario.horizon) & ~collapse & ~ceasefire & ~settlement
     ended = collapse | ceasefire | settlement | horizon
     world.end_state = np.select(

@@ -66,6 +66,8 @@ class EscalationDynamics(Strict):
     ceasefire_base: Probability
     ceasefire_per_signal: Probability
     settlement_threshold: float = Field(gt=0)
+    #: chance per reference period that talks past the threshold close a deal
+    settlement_probability: Probability
     negotiation_decay: Probability
     regime_pressure_decay: Probability
     posture_decay: Probability
