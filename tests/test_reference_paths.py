@@ -20,7 +20,13 @@ from sim.engine.world import WorldState
 from sim.scenario.distributions import Triangular
 
 #: shipped scenarios, and the baseline in one-day turns (moves kept without reconsidering)
-SCENARIOS = ["baseline", "regime_change", "twelve_day_war", "max_pressure", "baseline:turn_days=1"]
+SCENARIOS = [
+    "baseline",
+    "regime_change",
+    "twelve_day_war",
+    "max_pressure",
+    "baseline:turn_days=1:horizon=45",
+]
 
 
 def _scenario(scenario, name: str):
