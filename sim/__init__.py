@@ -4,6 +4,9 @@
 #: the engine's cross-references (factors, actions, effects), the classroom block, and the
 #: evidence stage (episodes' observed records, the calibrated posterior)
 SCENARIO_PLUGINS = ("sim.scenario.consistency", "sim.classroom.config", "sim.evidence.plugin")
+#: modules that add sections to the HTML report (`sim.output.report.register_section`) when
+#: imported; the report imports them by name, so the output stage imports no stage above it
+REPORT_PLUGINS = ("sim.evidence.report_section",)
 
 
 def __getattr__(name: str) -> str:

@@ -35,7 +35,7 @@ from sim.evidence.population import (
 from sim.evidence.posterior import CalibrationError, model_version
 from sim.evidence.simulate import Event
 from sim.scenario.config import _display, located_error, validation_error
-from sim.scenario.distributions import Choice, Distribution, param_mean
+from sim.scenario.distributions import Choice, Distribution, Uniform, param_mean
 from sim.scenario.errors import ConfigError
 
 
@@ -50,6 +50,9 @@ class CalibrationConfig(BaseModel):
     particles: int = Field(default=256, ge=4, le=100_000)
     replications: int = Field(default=48, ge=1, le=100_000)
     seed: int = Field(default=0, ge=0)
+    #: 1: importance sampling from the prior; 2: a second population drawn from a proposal
+    #: fitted to the first posterior (adaptive importance sampling), weighted by prior/proposal
+    rounds: int = Field(default=2, ge=1, le=2)
 
     @model_validator(mode="after")
     def _shapes(self) -> CalibrationConfig:
@@ -64,6 +67,8 @@ class CalibrationConfig(BaseModel):
                         f"{path}: expected actors.<actor>.rationality or "
                         "actors.<actor>.weights.<factor>"
                     )
+                if not isinstance(prior, Uniform):
+                    raise ValueError(f"{path}: calibration priors of weights are uniform")
             elif parts[0] == "dynamics":
                 if not isinstance(prior, Choice):
                     raise ValueError(
@@ -118,6 +123,17 @@ class Calibration:
     loglik: dict[str, np.ndarray]
     weights: np.ndarray
     loo_weights: dict[str, np.ndarray] = field(default_factory=dict)
+    #: log of prior over proposal density per particle (0 when drawn from the prior)
+    log_ratio: np.ndarray | None = None
+    #: effective sample size of the first round (from the prior)
+    first_round_ess: float | None = None
+
+    @property
+    def prior_weights(self) -> np.ndarray:
+        size = self.population.size
+        if self.log_ratio is None:
+            return np.full(size, 1.0 / size)
+        return normalise(self.log_ratio)
 
     @property
     def names(self) -> list[str]:
@@ -130,8 +146,12 @@ class Calibration:
         return np.column_stack([event_probabilities(frame, e, size) for e in self.events[episode]])
 
 
-def weigh(loglik: dict[str, np.ndarray], leave_out: str | None = None) -> np.ndarray:
+def weigh(
+    loglik: dict[str, np.ndarray], leave_out: str | None = None, log_ratio: np.ndarray | None = None
+) -> np.ndarray:
     total = sum(v for k, v in loglik.items() if k != leave_out)
+    if log_ratio is not None:
+        total = total + log_ratio
     return normalise(np.asarray(total, dtype=float))
 
 
@@ -140,24 +160,107 @@ def calibrate(
     episodes: list[Episode] | None = None,
     cache: Path | None = None,
     progress=None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> Calibration:
     if episodes is None:
         episodes = load_library(config.episodes, prior=True)
     if not episodes:
         raise CalibrationError("no episodes to calibrate against")
     names = list(config.parameters)
-    theta = draw_particles(dict(config.parameters), config.particles, config.seed)
-    population = simulate(
-        episodes, names, theta, config.replications, config.seed, cache=cache, progress=progress
-    )
     events = episode_events(episodes)
-    loglik = {
+    theta = draw_particles(dict(config.parameters), config.particles, config.seed)
+    run = {"cache": cache, "progress": progress, "workers": workers, "scheduler": scheduler}
+    population = simulate(episodes, names, theta, config.replications, config.seed, **run)
+    loglik = _loglik(population, episodes, events)
+    weights = weigh(loglik)
+    result = Calibration(config, episodes, events, population, loglik, weights)
+    result.first_round_ess = ess(weights)
+    if config.rounds == 2:
+        theta, log_ratio = propose(config, theta, weights, config.seed + 1)
+        population = simulate(episodes, names, theta, config.replications, config.seed + 1, **run)
+        loglik = _loglik(population, episodes, events)
+        result = Calibration(
+            config,
+            episodes,
+            events,
+            population,
+            loglik,
+            weigh(loglik, log_ratio=log_ratio),
+            log_ratio=log_ratio,
+            first_round_ess=result.first_round_ess,
+        )
+    result.loo_weights = {
+        e.name: weigh(loglik, leave_out=e.name, log_ratio=result.log_ratio) for e in episodes
+    }
+    return result
+
+
+def _loglik(population: Population, episodes: list[Episode], events) -> dict[str, np.ndarray]:
+    return {
         e.name: log_likelihood(population.frames[e.name], events[e.name], population.size)
         for e in episodes
     }
-    result = Calibration(config, episodes, events, population, loglik, weigh(loglik))
-    result.loo_weights = {e.name: weigh(loglik, leave_out=e.name) for e in episodes}
-    return result
+
+
+#: share of the second-round proposal drawn from the prior itself (a defensive mixture, so the
+#: posterior without any one episode is still covered) and the inflation of the fitted spread
+PRIOR_SHARE = 0.25
+INFLATION = 2.0
+
+
+def propose(
+    config: CalibrationConfig, theta: np.ndarray, weights: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw a second population from a proposal fitted to the first posterior, and return it
+    with log(prior / proposal) per particle.
+
+    Continuous parameters: a defensive mixture of the prior (uniform) and a normal with the
+    first posterior's mean and twice its spread, truncated to the prior's support. Discrete
+    levels: half the prior, half the first posterior. The normal's mass inside the support is
+    estimated from the rejected draws, so the density ratio is exact up to a constant."""
+    rng = np.random.default_rng(seed)
+    priors = list(config.parameters.values())
+    size = len(theta)
+    cont = [i for i, p in enumerate(priors) if isinstance(p, Uniform)]
+    disc = [i for i, p in enumerate(priors) if isinstance(p, Choice)]
+    low = np.array([priors[i].low for i in cont])
+    high = np.array([priors[i].high for i in cont])
+    mean = weights @ theta[:, cont]
+    centred = theta[:, cont] - mean
+    cov = (centred * weights[:, None]).T @ centred * INFLATION**2
+    cov += np.diag(((high - low) ** 2 / 12) * 0.05)  # floor: a posterior of few particles
+    from_prior = rng.random(size) < PRIOR_SHARE
+    new = np.empty_like(theta)
+    new[:, cont] = low + (high - low) * rng.random((size, len(cont)))
+    needed = int((~from_prior).sum())
+    accepted: list[np.ndarray] = []
+    tried = 0
+    while sum(len(a) for a in accepted) < needed:
+        draws = rng.multivariate_normal(mean, cov, size=max(needed, 256))
+        tried += len(draws)
+        accepted.append(draws[np.all((draws >= low) & (draws <= high), axis=1)])
+    inside = sum(len(a) for a in accepted) / tried
+    block = new[:, cont]
+    block[~from_prior] = np.concatenate(accepted)[:needed]
+    new[:, cont] = block
+    volume = float(np.prod(high - low))
+    inverse = np.linalg.inv(cov)
+    _, logdet = np.linalg.slogdet(2 * np.pi * cov)
+    d = new[:, cont] - mean
+    normal = np.exp(-0.5 * np.einsum("ij,jk,ik->i", d, inverse, d) - 0.5 * logdet) / inside
+    log_prior = np.full(size, -np.log(volume))
+    log_q = np.log(PRIOR_SHARE / volume + (1 - PRIOR_SHARE) * normal)
+    for i in disc:
+        levels = np.asarray(priors[i].values, dtype=float)
+        prior_p = priors[i]._probabilities()
+        post_p = np.array([weights[theta[:, i] == v].sum() for v in levels])
+        q_p = 0.5 * prior_p + 0.5 * post_p
+        index = rng.choice(len(levels), size=size, p=q_p / q_p.sum())
+        new[:, i] = levels[index]
+        log_prior += np.log(prior_p[index])
+        log_q += np.log(q_p[index])
+    return new, log_prior - log_q
 
 
 # ----------------------------------------------------------------------------- summaries
@@ -173,14 +276,22 @@ def _weighted_stats(values: np.ndarray, weights: np.ndarray) -> dict[str, float]
     return {"mean": mean, "sd": sd, "q05": q05, "q95": q95}
 
 
+def _prior_stats(prior) -> dict[str, float]:
+    if isinstance(prior, Uniform):
+        return {"mean": (prior.low + prior.high) / 2, "sd": (prior.high - prior.low) / 12**0.5}
+    levels = np.asarray(prior.values, dtype=float)
+    p = prior._probabilities()
+    mean = float(p @ levels)
+    return {"mean": mean, "sd": float(np.sqrt(p @ (levels - mean) ** 2))}
+
+
 def parameter_summary(result: Calibration) -> dict[str, dict[str, Any]]:
     """Prior against posterior for each parameter, and whether the evidence moved it: its mean
     shifted by over half a prior sd, or its sd shrank by over a quarter."""
-    flat = np.full(result.population.size, 1.0 / result.population.size)
     summary = {}
     for i, name in enumerate(result.names):
         values = result.population.theta[:, i]
-        prior = _weighted_stats(values, flat)
+        prior = _prior_stats(result.config.parameters[name])
         post = _weighted_stats(values, result.weights)
         moved = (
             abs(post["mean"] - prior["mean"]) > 0.5 * prior["sd"] or post["sd"] < 0.75 * prior["sd"]
@@ -204,12 +315,14 @@ def diagnostics(result: Calibration) -> dict[str, Any]:
         "particles": size,
         "replications": result.config.replications,
         "seed": result.config.seed,
+        "rounds": result.config.rounds,
+        "first_round_effective_sample_size": round(result.first_round_ess or 0.0, 2),
         "effective_sample_size": round(ess(result.weights), 2),
         "acceptance": round(ess(result.weights) / size, 4),
         "loo_effective_sample_size": {k: round(ess(w), 2) for k, w in result.loo_weights.items()},
         "episode_log_likelihood": {
             k: {
-                "prior_mean": round(float(np.log(np.mean(np.exp(v)))), 4),
+                "prior_mean": round(float(np.log(np.sum(result.prior_weights * np.exp(v)))), 4),
                 "posterior_mean": round(float(np.log(np.sum(result.weights * np.exp(v)))), 4),
             }
             for k, v in result.loglik.items()

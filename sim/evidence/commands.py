@@ -57,7 +57,16 @@ def validate(
     is_flag=True,
     help="Also write the posterior to configs/model/posterior/ (what scenarios use).",
 )
-def calibrate(config: str, out: str, install: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local processes, one episode each [all cores].",
+)
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")
+def calibrate(
+    config: str, out: str, install: bool, workers: int | None, scheduler: str | None
+) -> None:
     """Calibrate the model's uncertain parameters to the episode library described by CONFIG.
 
     Rerunning the same command reuses the episodes an interrupted run had finished.
@@ -67,7 +76,17 @@ def calibrate(config: str, out: str, install: bool) -> None:
     def progress(name: str, reused: bool) -> None:
         click.echo(f"  {name}: {'reused' if reused else 'simulated'}", err=True)
 
-    meta = run_calibration(config, Path(out), install=install, progress=progress)
+    import os
+
+    workers = workers or os.cpu_count() or 1
+    meta = run_calibration(
+        config,
+        Path(out),
+        install=install,
+        progress=progress,
+        workers=workers,
+        scheduler=scheduler,
+    )
     d = meta["diagnostics"]
     click.echo(
         f"posterior: {d['particles']} particles, effective sample size "

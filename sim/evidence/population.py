@@ -129,10 +129,17 @@ def simulate(
     seed: int,
     cache: Path | None = None,
     progress=None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> Population:
     """Run every particle on every episode; with `cache`, finished episodes are kept on disk
-    (written atomically) so an interrupted calibration resumes where it stopped."""
+    (written atomically) so an interrupted calibration resumes where it stopped.
+
+    Episodes run in parallel on `workers` local processes, or on a Dask cluster at `scheduler`;
+    each episode's result depends only on its own seed, so the population is the same either way.
+    """
     frames: dict[str, pd.DataFrame] = {}
+    todo: list[tuple[Episode, Path | None]] = []
     for episode in episodes:
         path = None
         if cache is not None:
@@ -146,13 +153,42 @@ def simulate(
                     continue
                 except (OSError, ValueError):
                     path.unlink(missing_ok=True)  # damaged: recompute
-        frame = simulate_episode(episode, names, theta, replications, seed)
+        todo.append((episode, path))
+
+    def finished(episode: Episode, path: Path | None, frame: pd.DataFrame) -> None:
         if path is not None:
             _write_atomic(frame, path)
         frames[episode.name] = frame
         if progress:
             progress(episode.name, reused=False)
-    return Population(names, theta, frames)
+
+    args = (names, theta, replications, seed)
+    if scheduler is not None:
+        from dask.distributed import Client, as_completed
+
+        with Client(scheduler) as client:
+            futures = {
+                client.submit(simulate_episode, e, *args, pure=False): (e, p) for e, p in todo
+            }
+            for future in as_completed(futures):
+                finished(*futures[future], future.result())
+    elif workers > 1 and len(todo) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # Not plain fork: the parent may run threads (Arrow's pools) that fork would copy.
+        method = (
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        context = multiprocessing.get_context(method)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(simulate_episode, e, *args): (e, p) for e, p in todo}
+            for future in as_completed(futures):
+                finished(*futures[future], future.result())
+    else:
+        for episode, path in todo:
+            finished(episode, path, simulate_episode(episode, *args))
+    return Population(names, theta, {e.name: frames[e.name] for e in episodes})
 
 
 def log_likelihood(frame: pd.DataFrame, events: list[Event], size: int) -> np.ndarray:

@@ -98,7 +98,7 @@ def _population_forecasts(result: Calibration):
     """Forecast functions over the particle population: posterior, LOO posterior, prior."""
     size = result.population.size
     replications = result.config.replications
-    flat = np.full(size, 1.0 / size)
+    prior = result.prior_weights
 
     def make(weights_of):
         def forecast(name, k, event):
@@ -117,17 +117,26 @@ def _population_forecasts(result: Calibration):
     return (
         make(lambda name: result.weights),
         make(lambda name: result.loo_weights[name]),
-        make(lambda name: flat),
+        make(lambda name: prior),
     )
 
 
-def run_calibration(config_path: str, out: Path, install: bool = False, progress=None) -> dict:
+def run_calibration(
+    config_path: str,
+    out: Path,
+    install: bool = False,
+    progress=None,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> dict:
     """Calibrate, score in and out of sample, write the posterior and its diagnostics."""
     config = load_config(config_path)
     episodes = load_library(config.episodes, prior=True)
     check_parameters(config, episodes[0], _display(Path(config_path)))
     out.mkdir(parents=True, exist_ok=True)
-    result = calibrate(config, episodes, cache=out / "population", progress=progress)
+    result = calibrate(
+        config, episodes, out / "population", progress, workers=workers, scheduler=scheduler
+    )
     posterior_fc, loo_fc, prior_fc = _population_forecasts(result)
     document = build(result.events, posterior_fc, {"prior": prior_fc, "loo": loo_fc}, config.seed)
     o = document["overall"]

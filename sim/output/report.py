@@ -334,8 +334,19 @@ def register_section(builder: SectionBuilder, name: str | None = None, after: st
 # ----------------------------------------------------------------------------- the report
 
 
+def _load_plugins() -> None:
+    """Import the modules that add sections (`sim.REPORT_PLUGINS`), once."""
+    import importlib
+
+    import sim
+
+    for module in getattr(sim, "REPORT_PLUGINS", ()):
+        importlib.import_module(module)
+
+
 def build_report(results: Results, dpi: int = 150, progress=None) -> str:
     """The whole report as one HTML string."""
+    _load_plugins()
     if results.outcomes.empty:
         raise WargameError(f"{results.path}: the outcome table holds no replications")
     sections = []

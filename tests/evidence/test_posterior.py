@@ -111,3 +111,29 @@ def test_a_posterior_naming_a_missing_parameter_is_refused(tmp_path):
     path = write_posterior(tmp_path / "p", meta, table)
     with pytest.raises(ConfigError, match="not a parameter of this model"):
         load_scenario(scenario_file(tmp_path, path))
+
+
+def test_batch_and_report_say_which_parameters_were_used(tmp_path, capsys):
+    from sim.cli import main
+
+    out = tmp_path / "run"
+    main(
+        [
+            "batch",
+            str(BASELINE),
+            "--runs",
+            "20",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--no-progress",
+            "--prior",
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert "Parameters: the uncalibrated prior." in printed
+    assert (out / "parameters.json").is_file()
+    main(["report", str(out)])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Parameters and validation" in html and "uncalibrated prior" in html
