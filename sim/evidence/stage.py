@@ -190,8 +190,12 @@ def diagnostics_markdown(meta: dict) -> str:
         "",
         f"Model {meta['model_version']}, created {meta['created']}, seed {meta['seed']}, "
         f"{len(meta['episodes'])} episodes.",
-        f"Particles {d['particles']} x {d['replications']} replications per episode; effective "
-        f"sample size {d['effective_sample_size']} (share {d['acceptance']}).",
+        f"Particles {d['particles']} x {d['replications']} replications per episode and round "
+        f"({d['rounds']} rounds); learning rate {d['learning_rate']} (chosen by the "
+        f"leave-one-episode-out log score among {', '.join(d['learning_rate_loo_log_score'])}: "
+        f"{', '.join(str(v) for v in d['learning_rate_loo_log_score'].values())}); effective "
+        f"sample size {d['effective_sample_size']} (first round "
+        f"{d['first_round_effective_sample_size']}).",
         "",
         "| parameter | prior mean (sd) | posterior mean (sd) | 90 % interval | moved |",
         "|---|---|---|---|---|",

@@ -173,7 +173,7 @@ def test_simulation_based_calibration_covers_the_truth_at_its_nominal_rate():
         "actors.united_states.weights.cost_aversion": Uniform(dist="uniform", low=0.3, high=1.7),
         "actors.iran.weights.escalation_risk": Uniform(dist="uniform", low=0.3, high=1.7),
     }
-    fields = ["war", "max_escalation", "end_turn", "turns_at_war", "iran_requested_help"]
+    fields = ["war", "max_escalation", "end_day", "iran_requested_help"]
     honest = run_sbc(episodes, priors, 400, 4, 60, seed=8, fields=fields)
     assert 0.30 <= honest.coverage(0.5) <= 0.70
     assert 0.75 <= honest.coverage(0.9) <= 1.0
