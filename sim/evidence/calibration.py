@@ -162,7 +162,8 @@ def weigh(
 ) -> np.ndarray:
     """Posterior weights: prior/proposal ratio times the likelihood raised to the learning rate,
     optionally without one episode."""
-    total = rate * sum(v for k, v in loglik.items() if k != leave_out)
+    size = len(next(iter(loglik.values())))
+    total = rate * sum((v for k, v in loglik.items() if k != leave_out), np.zeros(size))
     if log_ratio is not None:
         total = total + log_ratio
     return normalise(np.asarray(total, dtype=float))
