@@ -344,6 +344,15 @@ def iter_chunk_arrow(folder: Path, kind: str, chunks: Iterable[Chunk]) -> Iterat
             yield pq.read_table(path)
 
 
+def iter_chunk_frames(folder: Path, kind: str, chunks: Iterable[Chunk]) -> Iterator[pd.DataFrame]:
+    """The tables of one kind of the given chunks, in chunk order, one at a time."""
+    directory = folder / CHUNKS
+    for chunk in sorted(chunks):
+        path = directory / f"{chunk.stem}.{kind}.parquet"
+        if path.is_file():
+            yield pd.read_parquet(path)
+
+
 def read_chunk_tables(folder: Path, kind: str, chunks: Iterable[Chunk]) -> list[pd.DataFrame]:
     """The tables of one kind of the given chunks (those that have one)."""
     directory = folder / CHUNKS

@@ -55,8 +55,8 @@ from sim.batch.runfolder import (
     finished_chunks,
     git_commit,
     iter_chunk_arrow,
+    iter_chunk_frames,
     output_error,
-    read_chunk_tables,
     read_manifest,
     remove_strays,
     stage_chunk,
@@ -389,24 +389,28 @@ def _execute_dask(pending, workers, scheduler, finished, failed) -> None:
 
 
 def combine(folder: Path, plan: Plan, chunks: list[Chunk]) -> pd.DataFrame:
-    """Merge the chunks' tables into the folder's outcome, trajectory and decision tables."""
+    """Merge the chunks' tables into the folder's outcome, trajectory and decision tables.
+
+    Memory stays bounded however many runs: outcomes are held once (as Arrow, then converted
+    in place for the summary), trajectories stream through a chunk at a time, and decisions
+    are pooled a few dozen chunks at a time.
+    """
     import pyarrow.compute as pc
 
     runs = plan.experiment.replications
-    keys = ["point", "replication"]
-    # Chunks come in (point, start) order, so sorting each by replication sorts them all; the
-    # tables are copied once into memory, and trajectories stream through a chunk at a time.
+    expected = runs * len(plan.points)
+    # Chunks come in (point, start) order, so sorting each by replication sorts them all.
     tables = [t.sort_by("replication") for t in iter_chunk_arrow(folder, "outcomes", chunks)]
     table = pa.concat_tables([t.cast(tables[0].schema) for t in tables]) if tables else None
     del tables
-    expected = runs * len(plan.points)
-    outcomes = table.to_pandas() if table is not None else pd.DataFrame(columns=keys)
-    if len(outcomes) != expected or outcomes.duplicated(keys).any():
+    held = 0 if table is None else table.num_rows
+    if held != expected or not _strictly_ordered(table):
         raise ResultsFolderError(
-            f"{folder}: chunks hold {len(outcomes)} runs for {expected} expected "
+            f"{folder}: chunks hold {held} runs for {expected} expected "
             "(overlapping or missing chunks); remove the folder and run again"
         )
     atomic_stream_parquet(folder / OUTCOMES, [table])
+    outcomes = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
     kept = min(runs, plan.experiment.trajectories)
     atomic_stream_parquet(
@@ -418,19 +422,49 @@ def combine(folder: Path, plan: Plan, chunks: list[Chunk]) -> pd.DataFrame:
             for t in iter_chunk_arrow(folder, "trajectories", chunks)
         ),
     )
-    decisions = read_chunk_tables(folder, "decisions", chunks)
-    if decisions:
-        for frame in decisions:  # chunks saved before sums were exact
-            if "contribution_fixed" not in frame:
-                frame["contribution_fixed"] = to_fixed(frame["contribution_sum"])
-        table = pd.concat(decisions, ignore_index=True)
-        group = ["point", "scenario", "turn", "actor", "menu", "action", "factor"]
-        # Exact integer sums: the same table whatever the chunk layout.
-        table = table.groupby(group, sort=True)[["count", "contribution_fixed"]].sum()
-        table = table.reset_index()
-        table["contribution_sum"] = from_fixed(table.pop("contribution_fixed"))
-        atomic_write_parquet(folder / DECISIONS, table)
+    decisions = _pooled_decisions(folder, chunks)
+    if decisions is not None:
+        atomic_write_parquet(folder / DECISIONS, decisions)
+    pa.default_memory_pool().release_unused()
     return outcomes
+
+
+def _strictly_ordered(table: pa.Table) -> bool:
+    """Sorted by (point, replication) with no run twice: no overlapping chunks."""
+    point = table["point"].to_numpy()
+    replication = table["replication"].to_numpy()
+    step = np.diff(point)
+    return bool(np.all((step > 0) | ((step == 0) & (np.diff(replication) > 0))))
+
+
+#: decision tables pooled at once: enough to amortise the grouping, few enough to stay small
+_POOL_CHUNKS = 32
+
+
+def _pooled_decisions(folder: Path, chunks: list[Chunk]) -> pd.DataFrame | None:
+    """Choices and contributions summed over every chunk, a few dozen chunks at a time.
+
+    The sums are exact integers (fixed point), so pooling in steps gives the very table that
+    pooling all at once would.
+    """
+    group = ["point", "scenario", "turn", "actor", "menu", "action", "factor"]
+
+    def pool(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        table = pd.concat(frames, ignore_index=True)
+        return table.groupby(group, sort=True)[["count", "contribution_fixed"]].sum().reset_index()
+
+    pending: list[pd.DataFrame] = []
+    for frame in iter_chunk_frames(folder, "decisions", chunks):
+        if "contribution_fixed" not in frame:  # chunks saved before sums were exact
+            frame["contribution_fixed"] = to_fixed(frame["contribution_sum"])
+        pending.append(frame)
+        if len(pending) > _POOL_CHUNKS:
+            pending = [pool(pending)]
+    if not pending:
+        return None
+    table = pool(pending)
+    table["contribution_sum"] = from_fixed(table.pop("contribution_fixed"))
+    return table
 
 
 def run_batch(
