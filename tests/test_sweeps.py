@@ -91,6 +91,7 @@ def test_unknown_fields_and_numbers_are_one_line_errors(sample: Results, grid: R
         sweeps.evaluate(sample, "nosuch > 1")
     from sim.analysis import discovery
 
+    pytest.importorskip("ema_workbench")
     with pytest.raises(WargameError, match="discovery needs a condition"):
         discovery.discover(sample, "peak_oil_price")
 
@@ -98,6 +99,7 @@ def test_unknown_fields_and_numbers_are_one_line_errors(sample: Results, grid: R
 def test_discover_writes_boxes_with_coverage_and_density(
     sample: Results, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    pytest.importorskip("ema_workbench")
     main(["discover", str(sample.path), "--outcome", "russia_max_support >= 3"])
     out = capsys.readouterr().out
     found = json.loads((sample.path / "discover.json").read_text())

@@ -151,3 +151,40 @@ def sensitivity(folder: str, outcomes: tuple[str, ...]) -> None:
 
 #: click commands added to `wargame` (plot, report, discover, sensitivity)
 COMMANDS: list[click.Command] = [plot, report, discover, sensitivity]
+
+
+@click.command("viz")
+@click.argument("config")
+@click.option("--port", type=click.IntRange(1024, 65535), default=8765, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+def viz(config: str, port: int, host: str, seed: int) -> None:
+    """Step one replication of CONFIG turn by turn in the browser (Mesa's SolaraViz).
+
+    The escalation ladder, each actor's move with its factor contributions, the world state
+    over time, and sliders for the context to replay the crisis under other conditions.
+    """
+    import os
+
+    from sim.scenario.config import load_scenario, resolve_path
+
+    load_scenario(config)  # a bad scenario is a one-line error before the server starts
+    env = {
+        **os.environ,
+        "WARGAME_VIZ_CONFIG": str(resolve_path(config).resolve()),
+        "WARGAME_VIZ_SEED": str(seed),
+    }
+    from sim.scenario.errors import WargameError
+
+    solara = Path(sys.executable).with_name("solara")
+    if not solara.is_file():
+        raise WargameError(f"{solara}: not found; install the project again (pip install -e .)")
+    app = Path(__file__).with_name("viz.py")
+    click.echo(f"serving {config} on http://{host}:{port} (Ctrl-C stops)")
+    command = [str(solara), "run", str(app), "--host", host, "--port", str(port)]
+    command += ["--production", "--no-open"]
+    sys.stdout.flush()
+    os.execve(command[0], command, env)  # the server replaces this process: one process to stop
+
+
+COMMANDS.append(viz)
