@@ -8,6 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("sim", "actors")
 MAX_LINES = 650
+#: modules over the limit, each waiting for its split (the test fails once they grow further)
+WAITING_FOR_A_SPLIT = {"sim.batch.runner": 720}
 
 
 def modules() -> dict[str, Path]:
@@ -132,5 +134,9 @@ def test_analysis_never_imports_output() -> None:
 
 def test_no_module_is_over_the_size_limit() -> None:
     sizes = {name: len(file.read_text().splitlines()) for name, file in modules().items()}
-    too_big = {name: lines for name, lines in sizes.items() if lines > MAX_LINES}
+    too_big = {
+        name: lines
+        for name, lines in sizes.items()
+        if lines > WAITING_FOR_A_SPLIT.get(name, MAX_LINES)
+    }
     assert not too_big
