@@ -68,3 +68,13 @@ def write_yaml(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `fuzz` (large example budgets) run only when asked for: `-m fuzz`."""
+    if "fuzz" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="large fuzzing budget: run with -m fuzz")
+    for item in items:
+        if "fuzz" in item.keywords:
+            item.add_marker(skip)

@@ -225,12 +225,14 @@ class Results:
         if path.is_file():
             try:
                 saved = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                raise ResultsFolderError(f"{path}: unreadable summary") from None
+            except (OSError, ValueError):  # damaged: computed again below
+                saved = None
             # only if it describes these very outcomes; otherwise it is computed again
-            if saved.get("n") == len(self.outcomes) and saved.get(
-                "config_hash"
-            ) == self.manifest.get("config_hash"):
+            if (
+                isinstance(saved, dict)
+                and saved.get("n") == len(self.outcomes)
+                and saved.get("config_hash") == self.manifest.get("config_hash")
+            ):
                 return saved
         points = point_table(self.outcomes, self.parameters)
         designed = self.manifest.get("design") != "sample"

@@ -366,7 +366,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise ResultsFolderError(f"{folder}: not a results folder (no {MANIFEST})")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
         raise ResultsFolderError(f"{path}: unreadable manifest ({exc})") from None
     if not isinstance(manifest, dict) or "config_hash" not in manifest:
         raise ResultsFolderError(f"{path}: corrupt manifest (expected a config_hash field)")
