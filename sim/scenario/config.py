@@ -446,7 +446,7 @@ def _describe(error: dict, path: tuple, root: type[BaseModel] | None = None, ski
     if kind == "extra_forbidden":
         model = _model_at(path[skip:-1], root)
         allowed = f" (expected one of: {', '.join(model.model_fields)})" if model else ""
-        return f"unknown field '{path[-1]}'{allowed}"
+        return f"unknown field '{error['loc'][-1]}'{allowed}"
     if kind == "missing":
         return "missing required field"
     message = error["msg"]

@@ -17,4 +17,9 @@ class ConfigError(WargameError):
         self.line = line
         where = file if line is None else f"{file}:{line}"
         what = f" {field}:" if field else ""
-        super().__init__(f"{where}:{what} {expected}")
+        super().__init__(one_line(f"{where}:{what} {expected}"))
+
+
+def one_line(text: str) -> str:
+    """A message kept on one line: line breaks in a key or a value are shown escaped."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
