@@ -193,3 +193,33 @@ def test_output_under_a_file_is_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
     assert str(tmp_path / "file") in result.stderr
+
+
+def test_staged_tables_of_a_stray_worker_never_count(tmp_path, straight):
+    from sim.batch.runfolder import Chunk, stage_chunk
+    from sim.batch.runner import ChunkTask, run_chunk
+    from sim.scenario.experiment import make_plan
+
+    folder = tmp_path / "b"
+    run(folder, runs=300)
+    plan = make_plan(BASELINE, replications=600)
+    point = plan.points[0]
+    task = ChunkTask(Chunk(0, 300, 600), point.scenario, point.label, {}, 0, 500)
+    stage_chunk(folder, task.chunk, run_chunk(task))  # a worker whose batch is gone
+    assert list((folder / "chunks").glob(".*.tmp"))
+    report = run(folder)
+    assert report.computed == 300 and not list((folder / "chunks").glob(".*.tmp"))
+    assert_same_tables(folder, straight)
+
+
+def test_an_unexpected_failure_ends_the_manifest_failed(tmp_path, monkeypatch):
+    import sim.analysis.summary as summary
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(summary, "write_summary", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        run(tmp_path / "b", runs=100)
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and manifest["error"] == "RuntimeError: boom"
