@@ -187,7 +187,9 @@ def _closure_scenario(write_yaml, closures: bool):
     move = "    actor: iran\n    action: close_hormuz\n"
     other = "    effects: {escalation_floor: 7}\n"
     injects = "".join(f"  - turn: {t}\n" + (move if closures else other) for t in range(1, 6))
-    text = "extends: {baseline}\nname: hormuz\ninjects:\n" + injects
+    # A test of the mechanism, on the model files' priors: under other parameters Iran may
+    # close the Strait of its own accord in the control.
+    text = "extends: {baseline}\nname: hormuz\ncalibration: prior\ninjects:\n" + injects
     return load_scenario(write_yaml(text, f"hormuz_{closures}.yaml"))
 
 

@@ -26,7 +26,8 @@ def test_a_request_is_read_from_the_names_and_descriptions_of_the_actions():
 
 
 def test_the_answer_follows_the_actors_utilities():
-    game = new_session(":memory:").game
+    # The answers of the model files' priors (the calibrated weights may answer otherwise).
+    game = new_session(":memory:", "calibration=prior").game
     yes = replies.reply(game, "china", "iran", "Keep buying our crude")
     assert yes.startswith("China: yes, we are ready to keep buying Iranian crude")
     no = replies.reply(game, "russia", "iran", "Send us arms")

@@ -200,6 +200,7 @@ def _by_days(outcomes, name: str, turn_days: int, days: int, interval: int, size
         f"turn_days={turn_days}",
         f"horizon={days // turn_days}",
         f"dynamics.time.decision_interval_days={interval}",
+        "calibration=prior",  # the mechanism, on the model files' priors
         size=size,
     )
 

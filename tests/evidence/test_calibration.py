@@ -145,14 +145,16 @@ def test_a_config_naming_no_such_parameter_is_a_one_line_error(tmp_path):
 
 
 def test_the_likelihood_favours_parameters_that_reproduce_the_record():
-    """Counter-check: the 2024 Haniyeh episode (no war within eight weeks) must favour a US
-    that is more averse to costs, because cost aversion is what keeps it from striking."""
+    """Counter-check: in the 2024 Haniyeh episode (no war within eight weeks) the chance of the
+    record's "no war" rises with US cost aversion, the factor that keeps Washington from
+    striking, and so does the likelihood of the whole record."""
     episodes = load_library(["2024_haniyeh"], prior=True)
     config = CalibrationConfig.model_validate(
         {
-            "particles": 24,
-            "replications": 8,
+            "particles": 48,
+            "replications": 32,
             "seed": 2,
+            "rounds": 1,
             "parameters": {
                 "actors.united_states.weights.cost_aversion": {
                     "dist": "uniform",
@@ -163,8 +165,11 @@ def test_the_likelihood_favours_parameters_that_reproduce_the_record():
         }
     )
     result = calibrate(config, episodes)
-    values = result.population.theta[:, 0]
-    assert np.dot(result.weights, values) > values.mean()
+    aversion = result.population.theta[:, 0]
+    fields = [e.field for e in result.events["2024_haniyeh"]]
+    no_war = result.probabilities("2024_haniyeh")[:, fields.index("war")]
+    assert np.corrcoef(aversion, no_war)[0, 1] > 0.5
+    assert np.corrcoef(aversion, result.loglik["2024_haniyeh"])[0, 1] > 0
 
 
 def test_simulation_based_calibration_covers_the_truth_at_its_nominal_rate():

@@ -81,7 +81,9 @@ def test_values_a_scenario_sets_itself_are_kept(tmp_path, posterior):
 def test_prior_runs_the_uncalibrated_model(tmp_path, posterior):
     path = scenario_file(tmp_path, posterior)
     prior = load_scenario(path, ["calibration=prior"])
-    assert prior.actors["iran"].rationality == load_scenario(BASELINE).actors["iran"].rationality
+    uncalibrated = load_scenario(BASELINE, ["calibration=prior"])
+    assert prior.actors["iran"].rationality == uncalibrated.actors["iran"].rationality
+    assert not isinstance(prior.actors["iran"].rationality, Choice)
     assert parameters_of(path, ("calibration=prior",))["parameters"] == "prior"
 
 
