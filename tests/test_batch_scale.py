@@ -38,7 +38,7 @@ def test_a_small_batch_runs_in_the_calling_process_in_one_chunk(tmp_path, monkey
     def no_pool(*args, **kwargs):
         raise AssertionError("a small batch started worker processes")
 
-    monkeypatch.setattr(runner, "_execute_processes", no_pool)
+    monkeypatch.setattr(runner, "execute_processes", no_pool)
     report = runner.run_batch(BASELINE, runs=300, out=tmp_path / "b", show_progress=False)
     manifest = json.loads((report.folder / "manifest.json").read_text())
     assert (manifest["workers"], manifest["chunk_size"]) == (1, 300)
