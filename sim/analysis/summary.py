@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from sim.analysis import formatting as fmt
 from sim.analysis import stats
 from sim.analysis.labels import Labels, readable
 from sim.analysis.markdown import block_markdown, outcome_name
-from sim.batch.runfolder import SUMMARY_JSON, SUMMARY_MD, atomic_write_text
+from sim.batch.runfolder import CHUNKS, SUMMARY_JSON, SUMMARY_MD, atomic_write_text
 
 #: outcome columns that are bookkeeping, not outcomes
 NON_OUTCOMES = (*stats.GROUPING_COLUMNS, "end_turn")
@@ -169,6 +170,34 @@ def verdict(outcomes: pd.DataFrame, labels: Labels, parameters: list[str]) -> di
     return stats._to_builtin(headline(outcomes, labels, parameters, names))
 
 
+_COMMITTED_CHUNK = re.compile(r"^p(\d+)-r(\d+)-(\d+)\.sha256\.json$")
+
+
+def saved_replications(folder: Path) -> int:
+    """Replications whose chunks are committed in the folder, whatever the batch asked for
+    (a chunk's checksum file is written last, so it marks a finished chunk)."""
+    directory = folder / CHUNKS
+    covered: dict[int, set[int]] = {}
+    if directory.is_dir():
+        for path in directory.iterdir():
+            match = _COMMITTED_CHUNK.match(path.name)
+            if match:
+                point, start, stop = (int(g) for g in match.groups())
+                covered.setdefault(point, set()).update(range(start, stop))
+    return sum(len(runs) for runs in covered.values())
+
+
+def subset_note(used: int, saved: int) -> str | None:
+    """Says so when a summary describes fewer runs than the folder holds."""
+    if saved <= used:
+        return None
+    return (
+        f"These results describe {fmt.count(used)} of the {fmt.count(saved)} replications saved "
+        f"in this folder: the last batch asked for fewer. Run it again with more --runs to use "
+        "them all."
+    )
+
+
 def write_summary(folder: Path, plan, outcomes: pd.DataFrame) -> dict[str, Any]:
     parameters = plan.parameter_names
     designed = plan.design != "sample"  # a grid or a list of scenarios
@@ -180,6 +209,10 @@ def write_summary(folder: Path, plan, outcomes: pd.DataFrame) -> dict[str, Any]:
         "headline": verdict(outcomes, labels, parameters),
         **summary,
     }
+    note = subset_note(len(outcomes), saved_replications(folder))
+    if note:
+        summary["subset"] = {"used": len(outcomes), "saved": saved_replications(folder)}
+        summary["headline"]["text"] = f"{summary['headline']['text']} ({note})"
     atomic_write_text(folder / SUMMARY_JSON, json.dumps(summary, indent=2) + "\n")
     text = summary_markdown(summary, f"Outcomes: {plan.name}", labels)
     atomic_write_text(folder / SUMMARY_MD, text)
