@@ -68,7 +68,7 @@ def per_episode(document: dict):
         "base rate": [document["episodes"][n].get("base_rate_brier") for n in names],
     }
     series = {k: v for k, v in series.items() if all(x is not None for x in v)}
-    fig, ax = plt.subplots(figsize=(10, 0.45 * len(names) + 1.5))
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(names) + 2.0))
     height = 0.8 / max(len(series), 1)
     y = np.arange(len(names))
     for i, (label, values) in enumerate(series.items()):
@@ -79,7 +79,7 @@ def per_episode(document: dict):
         xlabel="mean Brier score of the observed events (lower is better)",
         title="Scores per episode",
     )
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, frameon=False, fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -36,10 +36,13 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(temp, path)
 
 
-def _write_outputs(out: Path, document: dict, title: str, parameters_line: str) -> None:
+def _write_outputs(
+    out: Path, document: dict, title: str, parameters_line: str, prior_label: str | None = None
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     _write_text(out / "validation.json", json.dumps(document, indent=2, default=float) + "\n")
-    _write_text(out / "validation.md", markdown(document, title, parameters_line))
+    label = prior_label or "uncalibrated prior"
+    _write_text(out / "validation.md", markdown(document, title, parameters_line, label))
     plots = out / "plots"
     plots.mkdir(exist_ok=True)
     figures.save(figures.reliability(document), plots / "reliability.png")
@@ -168,6 +171,7 @@ def run_calibration(
         f"Population of {config.particles} parameter vectors x {config.replications} "
         f"replications per episode; effective sample size "
         f"{meta['diagnostics']['effective_sample_size']}.",
+        prior_label="calibration prior (population)",
     )
     _write_text(out / "diagnostics.json", json.dumps(meta, indent=2, default=float) + "\n")
     _write_text(out / "diagnostics.md", diagnostics_markdown(meta))

@@ -120,7 +120,9 @@ def headline(overall_scores: dict) -> str:
     )
 
 
-def markdown(document: dict, title: str, parameters_line: str) -> str:
+def markdown(
+    document: dict, title: str, parameters_line: str, prior_label: str = "uncalibrated prior"
+) -> str:
     o = document["overall"]
     lines = [f"# {title}", "", parameters_line, "", headline(o), ""]
     lines += [
@@ -133,7 +135,7 @@ def markdown(document: dict, title: str, parameters_line: str) -> str:
     for label, prefix in (
         ("model (as configured)", ""),
         ("leave-one-episode-out posterior", "loo_"),
-        ("uncalibrated prior", "prior_"),
+        (prior_label, "prior_"),
         ("base rate (leave one out)", "base_rate_"),
     ):
         if f"{prefix}brier" in o:
