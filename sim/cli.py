@@ -93,12 +93,22 @@ def run(
 @click.argument("config")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
 def check(config: str, overrides: tuple[str, ...]) -> None:
-    """Validate a scenario file (and everything it extends)."""
+    """Validate a scenario file (and everything it extends), with its sweep if it has one."""
     from sim.scenario.config import load_scenario
 
     scenario = load_scenario(config, overrides)
     actors = ", ".join(scenario.actors)
-    click.echo(f"{config}: ok - scenario '{scenario.name}', {scenario.horizon} turns, {actors}")
+    design = ""
+    experiment = scenario.experiment
+    if experiment.grid or experiment.sample is not None or experiment.scenarios:
+        from sim.scenario.experiment import design_size, make_plan
+
+        make_plan(config, overrides, probe=True)
+        scenarios = max(1, len(experiment.scenarios))
+        design = f", {design_size(experiment, scenarios):,} sweep points"
+    click.echo(
+        f"{config}: ok - scenario '{scenario.name}', {scenario.horizon} turns, {actors}{design}"
+    )
 
 
 @cli.command()

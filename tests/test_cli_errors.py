@@ -89,3 +89,44 @@ def test_a_large_sweep_plans_with_progress(tmp_path):
     )
     assert len(plan.points) == 10 and seen[-1] == (10, 10)
     assert [p.scenario.context.sanctions_intensity for p in plan.points][3] == 0.3
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ("  grid:\n    context.nope: [0.1, 0.2]\n", "context.nope"),
+        (
+            "  grid:\n    context.china_taiwan_tension: [0.1, 0.5]\n"
+            "    context.sanctions_intensity: [0.5, 1.5]\n",
+            "context.sanctions_intensity",
+        ),
+        (
+            "  sample: {method: lhs, points: 4,\n"
+            "           ranges: {context.sanctions_intensity: [0.5, 1.2]}}\n",
+            "context.sanctions_intensity",
+        ),
+        ("  scenarios: [baseline, no_such_scenario]\n", "experiment.scenarios"),
+    ],
+)
+def test_check_validates_the_sweep_as_batch_would(capsys, tmp_path, body, field):
+    path = str(write(tmp_path, body))
+    assert field in fails(capsys, "check", path)
+    assert field in fails(capsys, "batch", path, "--out", str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_of_a_sweep_probes_few_points_and_counts_them_all(capsys, tmp_path):
+    values = ", ".join(str(i / 100) for i in range(50))
+    grid = f"  grid:\n    context.sanctions_intensity: [{values}]\n"
+    grid += f"    context.gulf_china_trade: [{values}]\n"
+    path = write(tmp_path, grid)
+    probed = make_plan(path, probe=True)
+    assert len(probed.points) == 100  # every value once per parameter, not 2,500 points
+    seen = {
+        (p.scenario.context.sanctions_intensity, p.scenario.context.gulf_china_trade)
+        for p in probed.points
+    }
+    assert {s for s, _ in seen} == {i / 100 for i in range(50)}
+    assert {g for _, g in seen} == {i / 100 for i in range(50)}
+    main(["check", str(path)])
+    assert "2,500 sweep points" in capsys.readouterr().out

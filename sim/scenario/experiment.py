@@ -139,6 +139,20 @@ def design_size(experiment: Experiment, scenarios: int = 1) -> int:
     return scenarios
 
 
+def _probes(experiment: Experiment) -> list[dict[str, Any]]:
+    """A few settings that between them take every value of a grid, or both ends of every
+    range of a sample: planning them validates every swept path and value of the design."""
+    if experiment.grid:
+        first = {name: values[0] for name, values in experiment.grid.items()}
+        return [
+            {**first, name: value} for name, values in experiment.grid.items() for value in values
+        ]
+    if experiment.sample is not None:
+        ranges = experiment.sample.ranges
+        return [{name: float(bounds[end]) for name, bounds in ranges.items()} for end in (0, 1)]
+    return [{}]
+
+
 def _check_size(where: str, experiment: Experiment, scenarios: int) -> None:
     """Refuse a design past the limits before planning it (which takes time per point)."""
     points = design_size(experiment, scenarios)
@@ -163,10 +177,13 @@ def make_plan(
     replications: int | None = None,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    probe: bool = False,
 ) -> Plan:
     """Load an experiment (a scenario with an `experiment:` block) and list its sweep points.
 
-    `progress(done, total)` is told of every point planned, for a progress bar.
+    `progress(done, total)` is told of every point planned, for a progress bar. `probe` plans
+    only a few points that take every swept value (what `wargame check` validates), so a
+    design with a wrong path or an impossible value fails at once, however large it is.
     """
     path = resolve_path(config)
     base, base_tree = _scenario(path, list(overrides), str(config))
@@ -194,7 +211,9 @@ def make_plan(
             scenario_paths.append((name, found))
 
     _check_size(str(config), experiment, len(scenario_paths))
-    if experiment.grid:
+    if probe:
+        settings = _probes(experiment)
+    elif experiment.grid:
         names = list(experiment.grid)
         settings = [
             dict(zip(names, combo, strict=True))
