@@ -154,7 +154,7 @@ BAD_FILES = {
         "extends: {baseline}\nactors:\n  russia:\n    weights:\n      ukraine_commitmnt: 1.0\n",
         "actors.russia.weights.ukraine_commitmnt",
         5,
-        ["unknown factor", "ukraine_commitment"],
+        ["unknown factor for russia (expected", "ukraine_commitment"],
     ),
     "unknown_key_in_a_rule": (
         "extends: {baseline}\ndynamics:\n  oil:\n    harassment_premum: 40\n",

@@ -40,9 +40,10 @@ def check_scenario(scenario: Scenario) -> None:
         base = ("actors", actor_id)
         for factor in actor.weights:
             if factor not in factors:
+                expected = ", ".join(factors)
                 raise InconsistentScenario(
                     (*base, "weights", factor),
-                    f"unknown factor for a {actor.kind} (expected one of: {', '.join(factors)})",
+                    f"unknown factor for {actor_id} (expected one of: {expected})",
                 )
         for factor in factors:
             if factor not in actor.weights:
