@@ -132,3 +132,16 @@ def test_discover_on_a_single_scenario_exits_2(tmp_path: Path, capsys) -> None:
     assert caught.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "needs a sweep" in err[0]
+
+
+def test_the_report_shows_the_discovery_boxes(
+    sample: Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("ema_workbench")
+    from sim.output import report
+
+    main(["discover", str(sample.path), "--outcome", "russia_max_support >= 3"])
+    found = json.loads((sample.path / "discover.json").read_text())
+    monkeypatch.setattr(gallery, "figure_specs", lambda _: ([], []))  # the tables are the point
+    page = report.build_report(sample).replace("&lt;", "<")
+    assert 'id="discovery"' in page and found["boxes"][0]["words"] in page

@@ -309,12 +309,63 @@ def manifest_section(results: Results) -> Section:
     return Section("manifest", "Manifest", render("manifest.html", rows=rows, raw=raw))
 
 
+def _png_figure(path: Path, title: str) -> Markup:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return Markup('<figure><img src="data:image/png;base64,{}" alt="{}"></figure>').format(
+        data, title
+    )
+
+
+def discovery_section(results: Results) -> Section | None:
+    """The boxes of `wargame discover`, when the folder has them."""
+    file = Path(results.path) / "discover.json"
+    if not file.is_file():
+        return None
+    found = json.loads(file.read_text(encoding="utf-8"))
+    parts = [
+        Markup("<p>Which swept inputs lead to: <strong>{}</strong> (<code>{}</code>), which "
+               "happens in {} of {} runs.</p>").format(
+            found["outcome_words"], found["outcome"], fmt.percent(found["base_rate"]),
+            fmt.count(found["n"]),
+        )
+    ]  # fmt: skip
+    for number, box in enumerate(found["boxes"], start=1):
+        parts.append(
+            Markup("<p>Box {}: {} (coverage {}, density {}).</p>").format(
+                number, box["words"], fmt.percent(box["coverage"]), fmt.percent(box["density"])
+            )
+        )
+    figure = Path(results.path) / "plots" / "discover.png"
+    if figure.is_file():
+        parts.append(_png_figure(figure, "Scenario discovery"))
+    return Section("discovery", "Scenario discovery", str(Markup("").join(parts)))
+
+
+def sensitivity_section(results: Results) -> Section | None:
+    """The indices of `wargame sensitivity`, with their warnings, when the folder has them."""
+    file = Path(results.path) / "sensitivity.json"
+    if not file.is_file():
+        return None
+    analysis = json.loads(file.read_text(encoding="utf-8"))
+    parts = [
+        Markup("<p class='note'><strong>Warning:</strong> {}.</p>").format(w)
+        for w in analysis.get("warnings", [])
+    ]
+    for field in analysis["outcomes"]:
+        figure = Path(results.path) / "plots" / f"sensitivity_{field}.png"
+        if figure.is_file():
+            parts.append(_png_figure(figure, f"Sensitivity of {field}"))
+    return Section("sensitivity", "Sensitivity", str(Markup("").join(parts)))
+
+
 #: the sections in order; `figures` is built by `build_report` (it needs the dpi and progress)
 SECTIONS: list[tuple[str, SectionBuilder | None]] = [
     ("scenario", scenario_section),
     ("headline", headline_section),
     ("summary", summary_section),
     ("figures", None),
+    ("discovery", discovery_section),
+    ("sensitivity", sensitivity_section),
     ("convergence", convergence_section),
     ("manifest", manifest_section),
 ]
