@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pandas as pd
 from sim.engine.model import CrisisModel
 from sim.engine.streams import ReplicationStreams
 from sim.evidence.episodes import Episode
+from sim.evidence.files import write_parquet
 from sim.evidence.simulate import Event, episode_seed, events_of, record_kernel, with_values
 from sim.scenario.distributions import Param, draw
 
@@ -55,18 +54,6 @@ def _fingerprint(
     digest.update(json.dumps([names, replications, seed]).encode())
     digest.update(np.ascontiguousarray(theta).tobytes())
     return digest.hexdigest()[:16]
-
-
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        frame.to_parquet(temp, index=False)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def split_parameters(names: list[str]) -> tuple[list[str], list[str]]:
@@ -157,7 +144,7 @@ def simulate(
 
     def finished(episode: Episode, path: Path | None, frame: pd.DataFrame) -> None:
         if path is not None:
-            _write_atomic(frame, path)
+            write_parquet(path, frame)
         frames[episode.name] = frame
         if progress:
             progress(episode.name, reused=False)

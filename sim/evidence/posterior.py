@@ -15,8 +15,6 @@ either the old posterior or the new one, never half of either.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.evidence.files import parquet_bytes, write_bytes
 from sim.scenario.config import CONFIG_ROOT, located_error
 from sim.scenario.errors import ConfigError, WargameError
 
@@ -220,37 +219,15 @@ def describe(tree: dict, positions: dict, shown: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- writing
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def write_posterior(folder: Path, meta: dict, particles: pd.DataFrame) -> Path:
     """Write particles, then the YAML that points to them; old particle files are removed."""
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".particles.", suffix=".tmp")
-    os.close(handle)
-    try:
-        particles.to_parquet(temp, index=False)
-        digest = hashlib.sha256(Path(temp).read_bytes()).hexdigest()[:12]
-        name = f"particles-{digest}.parquet"
-        os.replace(temp, folder / name)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    data = parquet_bytes(particles)
+    name = f"particles-{hashlib.sha256(data).hexdigest()[:12]}.parquet"
+    write_bytes(folder / name, data)
     meta = {**meta, "particles": name}
     target = folder / "posterior.yaml"
     text = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
-    _atomic_write(target, text.encode("utf-8"))
+    write_bytes(target, text.encode("utf-8"))
     for old in folder.glob("particles-*.parquet"):
         if old.name != name:
             old.unlink(missing_ok=True)

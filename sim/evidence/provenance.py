@@ -6,10 +6,9 @@ Kept light (no figures, no scoring) because every `wargame batch` calls it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from sim.evidence.files import write_text
 from sim.evidence.posterior import describe
 from sim.scenario.config import _display, apply_override, load_tree, resolve_path
 
@@ -30,9 +29,5 @@ def record_parameters(path: str | Path, overrides: tuple[str, ...], folder: Path
     """Write which parameters a batch used into its folder (`parameters.json`) and return the
     line that says so, with the model's out-of-sample score."""
     provenance = parameters_of(path, overrides)
-    target = Path(folder) / PARAMETERS_JSON
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(json.dumps(provenance, indent=2) + "\n")
-    os.replace(temp, target)
+    write_text(Path(folder) / PARAMETERS_JSON, json.dumps(provenance, indent=2) + "\n")
     return provenance["line"]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ from sim.evidence.calibration import (
     posterior_meta,
 )
 from sim.evidence.episodes import EPISODE_ROOT, load_library
+from sim.evidence.files import write_text
 from sim.evidence.population import event_probabilities
 from sim.evidence.posterior import SHIPPED, load_posterior, write_posterior
 from sim.evidence.provenance import parameters_of
@@ -28,21 +27,13 @@ from sim.evidence.validation import build, headline, markdown
 from sim.scenario.config import _display
 
 
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temp, path)
-
-
 def _write_outputs(
     out: Path, document: dict, title: str, parameters_line: str, prior_label: str | None = None
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    _write_text(out / "validation.json", json.dumps(document, indent=2, default=float) + "\n")
+    write_text(out / "validation.json", json.dumps(document, indent=2, default=float) + "\n")
     label = prior_label or "uncalibrated prior"
-    _write_text(out / "validation.md", markdown(document, title, parameters_line, label))
+    write_text(out / "validation.md", markdown(document, title, parameters_line, label))
     plots = out / "plots"
     plots.mkdir(exist_ok=True)
     figures.save(figures.reliability(document), plots / "reliability.png")
@@ -173,8 +164,8 @@ def run_calibration(
         f"{meta['diagnostics']['effective_sample_size']}.",
         prior_label="calibration prior (population)",
     )
-    _write_text(out / "diagnostics.json", json.dumps(meta, indent=2, default=float) + "\n")
-    _write_text(out / "diagnostics.md", diagnostics_markdown(meta))
+    write_text(out / "diagnostics.json", json.dumps(meta, indent=2, default=float) + "\n")
+    write_text(out / "diagnostics.md", diagnostics_markdown(meta))
     figures.save(
         figures.parameters(
             meta["parameters"], result.population.theta, result.names, result.weights

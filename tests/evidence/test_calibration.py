@@ -109,9 +109,10 @@ def test_an_interrupted_write_leaves_the_old_posterior_whole(
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
+    import sim.evidence.files as files_module
     import sim.evidence.posterior as posterior_module
 
-    monkeypatch.setattr(posterior_module.os, "fsync", killed)
+    monkeypatch.setattr(files_module.os, "fsync", killed)
     with pytest.raises(KeyboardInterrupt):
         posterior_module.write_posterior(
             folder, {"model_version": "x", "parameters": {}}, pd.DataFrame({"weight": [1.0]})
