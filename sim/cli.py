@@ -83,10 +83,23 @@ def run(
     click.echo(narrate(model))
     click.echo("")
     click.echo(f"Outcome (seed {seed}, replication {replication}):")
-    width = max(len(k) for k in record)
+    click.echo(outcome_lines(record, scenario))
+
+
+def outcome_lines(record: dict, scenario) -> str:
+    """The outcome record in words, each with its field name (as `--json` and `wargame discover
+    --outcome` spell it), its value formatted as the summary formats it."""
+    from sim.analysis import formatting
+    from sim.analysis.labels import Labels
+
+    labels = Labels.from_scenario(scenario)
+    rows = []
     for key, value in record.items():
-        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
-        click.echo(f"  {key:<{width}}  {shown}")
+        shown = labels.category(value) if isinstance(value, str) else formatting.value(value)
+        rows.append((labels.outcome(key), shown, key))
+    words = max(len(row[0]) for row in rows)
+    values = max(len(row[1]) for row in rows)
+    return "\n".join(f"  {name:<{words}}  {shown:<{values}}  [{key}]" for name, shown, key in rows)
 
 
 @cli.command()

@@ -13,6 +13,8 @@ import pytest
 from outcome_fields import REQUIRED_OUTCOME_FIELDS
 
 from actors import ACTOR_CLASSES
+from sim.analysis import formatting
+from sim.analysis.labels import Labels
 from sim.cli import main
 from sim.engine.model import CrisisModel
 from sim.scenario.config import CONFIG_ROOT
@@ -112,15 +114,36 @@ def test_every_actor_speaks_with_its_reasons(story, scenario):
     assert explained > 0
 
 
-def test_the_story_ends_with_the_outcome_record(story, record):
+OUTCOME_LINE = re.compile(r"^  (\S.*?)  +(\S.*?)  +\[(\w+)\]$")
+
+
+def test_the_story_ends_with_the_outcome_record_in_words(story, record, scenario):
     head, _, tail = story.partition("Outcome (seed 3, replication 0):")
     assert tail, "no outcome block"
-    shown = dict(line.split(None, 1) for line in tail.strip().splitlines())
+    lines = [OUTCOME_LINE.match(line) for line in tail.strip("\n").splitlines()]
+    assert all(lines), tail
+    words = {m[3]: m[1] for m in lines}
+    shown = {m[3]: m[2] for m in lines}
     assert set(OUTCOME_FIELDS) <= set(shown)
-    assert shown["end_state"] == record["end_state"]
-    assert shown["war"] == str(record["war"])
+    labels = Labels.from_scenario(scenario("twelve_day_war"))
+    for field in OUTCOME_FIELDS:
+        assert words[field] == labels.outcome(field)
+        assert "_" not in words[field], words[field]
+    assert shown["war"] == ("yes" if record["war"] else "no")
+    assert shown["end_state"] == record["end_state"].replace("_", " ")
     assert shown["max_escalation"] == str(record["max_escalation"])
-    assert float(shown["peak_oil_price"]) == pytest.approx(record["peak_oil_price"], abs=5e-4)
+    assert shown["peak_oil_price"] == formatting.number(record["peak_oil_price"])
+    assert words["war"] == "US-Iran war" and words["peak_oil_price"] == "peak oil price ($/bbl)"
+
+
+def test_the_story_names_rungs_in_words(story, scenario):
+    ladders = scenario("twelve_day_war").ladders
+    headers = re.findall(r"^Turn \d+ \(days [\d.-]+\): escalation (\d+) ([^,]+),", story, re.M)
+    assert headers
+    for rung, name in headers:
+        assert name == ladders.escalation[int(rung)].replace("_", " ")
+    for level, name in re.findall(r"\[support (\d+): ([^\]]+)\]", story):
+        assert name == ladders.support[int(level)].replace("_", " ")
 
 
 def test_forced_moves_are_shown_as_imposed(capsys):

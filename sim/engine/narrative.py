@@ -17,6 +17,11 @@ def _factor_list(names: tuple[str, ...], contributions: np.ndarray) -> str:
     )
 
 
+def _words(name: str) -> str:
+    """A rung's name as it reads (`limited_strikes` -> `limited strikes`)."""
+    return name.replace("_", " ")
+
+
 def turn_lines(model: CrisisModel, turn: int, decisions, report, row: int = 0) -> list[str]:
     """Lines for one turn of replication `row` of a model that recorded its decisions."""
     crisis = model.crisis
@@ -26,7 +31,8 @@ def turn_lines(model: CrisisModel, turn: int, decisions, report, row: int = 0) -
     rung = int(snapshot["escalation"][row])
     lines = [
         f"Turn {turn} (days {first_day:g}-{last_day:g}): escalation "
-        f"{rung} {crisis.ladders.escalation[rung]}, oil ${snapshot['oil_price'][row]:.0f}, "
+        f"{rung} {_words(crisis.ladders.escalation[rung])}, "
+        f"oil ${snapshot['oil_price'][row]:.0f}, "
         f"Hormuz {Hormuz(int(snapshot['hormuz'][row])).name.lower()}, "
         f"Iran stability {snapshot['iran_stability'][row]:.2f}"
     ]
@@ -38,7 +44,8 @@ def turn_lines(model: CrisisModel, turn: int, decisions, report, row: int = 0) -
         label = model.actors[decision.actor_id].label
         description = decision.menu.descriptions[decision.chosen[row]]
         level = decision.menu.levels[decision.chosen[row]]
-        rung_note = f" [support {level}: {crisis.ladders.support[level]}]" if level >= 0 else ""
+        rung = crisis.ladders.support[level] if level >= 0 else ""
+        rung_note = f" [support {level}: {_words(rung)}]" if level >= 0 else ""
         if decision.forced[row]:
             why = "imposed by the scenario or a player"
         else:
@@ -54,7 +61,7 @@ def turn_lines(model: CrisisModel, turn: int, decisions, report, row: int = 0) -
             lines.append(f"  ! {model.actors[power].label}'s covert support is exposed")
     if report.ended[row]:
         state = EndState(int(model.world.end_state[row]))
-        lines.append(f"  = the crisis ends: {state.label.replace('_', ' ')}")
+        lines.append(f"  = the crisis ends: {_words(state.label)}")
     return lines
 
 
