@@ -102,7 +102,10 @@ def test_report_has_the_summary_table_with_intervals(report_path: Path, single: 
     assert "95 % interval" in text
     for field in ("peak_oil_price", "russia_max_support", "gulf_uae_stance"):
         assert field in text
-    assert summary["convergence"]["text"] in text
+    from sim.analysis.markdown import in_words
+
+    convergence = in_words(summary["convergence"]["text"], summary["outcomes"], single.labels)
+    assert convergence in text and "US-Iran war" in convergence
 
 
 def test_report_has_the_manifest(report_path: Path, single: Results) -> None:

@@ -6,7 +6,8 @@ reader can find it in summary.json), numbers from `sim.analysis.formatting`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sim.analysis import formatting as fmt
@@ -23,6 +24,15 @@ def outcome_name(name: str, labels: Labels | None) -> str:
     if labels is None:
         return f"`{name}`"
     return f"{_cell(labels.outcome(name))} (`{name}`)"
+
+
+def in_words(text: str, fields: Iterable[str], labels: Labels | None) -> str:
+    """Outcome field names in a sentence replaced by their words (longest names first)."""
+    names = sorted(fields, key=len, reverse=True)
+    if labels is None or not names:
+        return text
+    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
+    return pattern.sub(lambda match: labels.outcome(match.group(1)), text)
 
 
 def outcome_tables(
@@ -88,5 +98,6 @@ def block_markdown(summary: Mapping[str, Any], title: str, labels: Labels | None
             lines += outcome_tables(block["outcomes"], level, labels)
     convergence = summary.get("convergence")
     if convergence:
-        lines += ["## Convergence", "", convergence["text"], ""]
+        fields = summary.get("outcomes", {})
+        lines += ["## Convergence", "", in_words(convergence["text"], fields, labels), ""]
     return "\n".join(lines).rstrip() + "\n"

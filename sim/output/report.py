@@ -292,7 +292,11 @@ def figures_section(results: Results, dpi: int = 150, progress=None) -> Section:
 
 
 def convergence_section(results: Results) -> Section:
-    text = (results.summary().get("convergence") or {}).get("text") or "No convergence note."
+    from sim.analysis.markdown import in_words
+
+    summary = results.summary()
+    text = (summary.get("convergence") or {}).get("text") or "No convergence note."
+    text = in_words(text, summary.get("outcomes", {}), results.labels)
     return Section("convergence", "Convergence", str(Markup("<p>{}</p>").format(text)))
 
 
