@@ -11,6 +11,7 @@ from classroom.helpers import CONFIG, REPO
 from click.testing import CliRunner
 
 from actors import China
+from sim.analysis.labels import readable
 from sim.classroom.session import GameSession
 from sim.cli import cli, main
 
@@ -151,3 +152,12 @@ def test_without_as_the_blocks_teams_play_and_the_advisor_can_be_switched_off():
         "There is no advisor"
         in CliRunner().invoke(cli, ["brief", CONFIG, "--actor", "iran", *options]).output
     )
+
+
+def test_interests_are_named_in_words_with_their_proper_nouns():
+    """`alignment_against_us` reads "alignment against US", never "against us"."""
+    text = CliRunner().invoke(cli, ["brief", CONFIG, "--actor", "china"]).output
+    for factor in China.FACTORS:
+        assert f"| {readable(factor)} |" in text, factor
+    assert "| alignment against US |" in text and "| BRICS SCO credibility |" in text
+    assert "against us" not in text

@@ -12,6 +12,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from actors import ACTOR_CLASSES
+from sim.analysis.labels import readable
 from sim.classroom.config import ClassroomConfig
 from sim.classroom.game import menu_title
 from sim.classroom.record import hormuz_label
@@ -66,7 +67,7 @@ def brief_data(
         opposes = [n for n, v in sorted(loadings, key=lambda x: x[1]) if v < 0][:3]
         interests.append(
             {
-                "factor": factor.replace("_", " "),
+                "factor": readable(factor),
                 "argument": argument,
                 "weight": param_mean(weight),
                 "weight_text": describe(weight),

@@ -14,6 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from sim.analysis.labels import readable
 from sim.classroom import charts, debrief, export
 from sim.classroom.game import Game
 from sim.classroom.session import GameSession
@@ -40,7 +41,7 @@ def decisions(game: Game) -> dict[int, list[dict[str, Any]]]:
                     "description": act.description,
                     "covert": act.private,
                     "factors": [
-                        {"factor": f.replace("_", " "), "value": v, "argument": arguments[f]}
+                        {"factor": readable(f), "value": v, "argument": arguments[f]}
                         for f, v in ranked[:TOP_FACTORS]
                         if abs(v) >= 0.005
                     ],

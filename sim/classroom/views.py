@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.analysis.labels import readable
 from sim.classroom import channels
 from sim.classroom.advisor import advise
 from sim.classroom.game import WHITE_CELL, Game, menu_title
@@ -316,7 +317,7 @@ def advice(game: Game, actor: str, rows: int = 3) -> list[dict[str, Any]]:
                         "utility": option.utility,
                         "factors": [
                             {
-                                "factor": factor.replace("_", " "),
+                                "factor": readable(factor),
                                 "argument": arguments[factor],
                                 "value": value,
                             }
