@@ -17,6 +17,7 @@ class GulfState(CrisisActor):
         "retaliation_fear": "fear of Iranian retaliation on oil sites and bases",
         "china_trade": "trade with China, the largest customer of Gulf oil",
         "iran_detente": "the détente with Iran (the 2023 Saudi-Iran deal brokered in Beijing)",
+        "missile_exposure": "exposure of its cities and oil sites to Iranian missiles and drones",
     }
 
     def modulators(self, world: WorldState) -> np.ndarray:
@@ -30,6 +31,13 @@ class GulfState(CrisisActor):
                 ),
                 "china_trade": world.context["gulf_china_trade"],
                 "iran_detente": 1.0 - world.escalation_share(),
+                # What Iran's missiles and drones could do to this state as the crisis heats up,
+                # and, more than any estimate, having just been struck by them.
+                "missile_exposure": np.minimum(
+                    1.0,
+                    world.iran_military_capacity * world.escalation_share()
+                    + world.gulf_struck[self.actor_id],
+                ),
             },
             self.factors,
             world.size,

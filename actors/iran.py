@@ -25,6 +25,7 @@ class Iran(CrisisActor):
         "escalation_risk": "the cost of a wider war with a superior US force",
         "partner_cost": "the harm a shipping war does to China and the Gulf, Iran's customers "
         "and neighbours",
+        "answer_israel": "answering Israeli strikes on Israel itself, keeping the US out",
     }
 
     def modulators(self, world: WorldState) -> np.ndarray:
@@ -47,6 +48,7 @@ class Iran(CrisisActor):
                 # What a closure costs Beijing (Gulf trade, the 45 % of its oil imports through
                 # the Strait) and the Gulf exporters: Tehran answers for it to both.
                 "partner_cost": world.context["gulf_china_trade"],
+                "answer_israel": world.recent("israel_strike"),
             },
             self.factors,
             world.size,

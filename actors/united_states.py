@@ -21,6 +21,7 @@ class UnitedStates(CrisisActor):
         "regime_change_ambition": "appetite for regime change in Tehran",
         "casus_belli": "force needs a trigger (a nuclear move, an attack, a closed Strait): "
         "without one it costs at home and abroad",
+        "basing_access": "use of Gulf bases and airspace for offensive operations",
     }
 
     def modulators(self, world: WorldState) -> np.ndarray:
@@ -35,7 +36,9 @@ class UnitedStates(CrisisActor):
                 "oil_price_sensitivity": np.maximum(0.0, world.oil_price / base - 1.0)
                 + (world.hormuz == Hormuz.CLOSED),
                 "ally_commitment": np.minimum(
-                    1.0, world.recent("iran_attack") + world.hormuz / 2.0
+                    1.0,
+                    np.maximum(world.recent("iran_attack"), world.recent("attack_on_israel"))
+                    + world.hormuz / 2.0,
                 ),
                 "great_power_risk": visible / world.top_support,
                 "regime_change_ambition": world.context["us_regime_change_intent"],
@@ -49,6 +52,9 @@ class UnitedStates(CrisisActor):
                     + world.hormuz / 2.0
                     + world.war,
                 ),
+                # Signed: hosts that open their bases make strikes cheaper than usual, hosts
+                # that deny them make strikes costlier (flown from farther, fewer sorties).
+                "basing_access": world.us_basing - self.model.crisis.dynamics.basing.base_access,
             },
             self.factors,
             world.size,

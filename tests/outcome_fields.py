@@ -29,4 +29,8 @@ REQUIRED_OUTCOME_FIELDS = [
     "iran_exports_end_kbd",
     "end_turn",
     "end_day",
+    "israel_max_action",
+    "israel_strike_turns",
+    "gulf_struck",
+    "us_basing_denied_turns",
 ]

@@ -109,7 +109,7 @@ def test_the_wargame_command_reads_moves_from_standard_input(tmp_path):
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines() == [
         "error: --as: unknown actor 'atlantis' (expected one of: iran, united_states, russia, "
-        "china, saudi_arabia, uae, qatar)"
+        "china, saudi_arabia, uae, qatar, israel)"
     ]
 
 

@@ -256,10 +256,10 @@ BAD_FILES = {
         ["expected a scenario name"],
     ),
     "inject_naming_an_unknown_actor": (
-        "extends: {baseline}\ninjects:\n  - turn: 2\n    actor: israel\n    action: strike\n",
+        "extends: {baseline}\ninjects:\n  - turn: 2\n    actor: hezbollah\n    action: strike\n",
         "injects.0.actor",
         4,
-        ["unknown actor 'israel'", "iran"],
+        ["unknown actor 'hezbollah'", "iran"],
     ),
     "inject_naming_an_unknown_action": (
         "extends: {baseline}\ninjects:\n  - turn: 2\n    actor: iran\n    action: nuke\n",
@@ -433,7 +433,7 @@ def test_a_mapping_without_dist_still_merges_into_the_inherited_distribution(wri
             ["no such field", "ukraine_commitment"],
         ),
         ("horizon.turns=3", "horizon.turns", ["no such field", "horizon is a value"]),
-        ("actors.israel.rationality=2", "actors.israel", ["no such field", "russia"]),
+        ("actors.hezbollah.rationality=2", "actors.hezbollah", ["no such field", "russia"]),
         ("context.sanctions_intensity", "context.sanctions_intensity", ["path=value"]),
         ("context..x=1", "context..x", ["dotted path"]),
         ("context.sanctions_intensity=1.5", "context.sanctions_intensity", ["[0.0, 1.0]"]),

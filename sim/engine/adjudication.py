@@ -12,6 +12,7 @@ import numpy as np
 from scipy import special
 
 from actors.base import Decision
+from sim.engine.basing import update_basing
 from sim.engine.decision import PHASES
 from sim.engine.effects import EFFECT_INDEX, EFFECTS, ONE_OFF_EFFECTS, RATE_EFFECTS
 from sim.engine.streams import ReplicationStreams
@@ -90,6 +91,7 @@ def apply_effects(
     )
     world.china_imports_kbd = world.china_imports_kbd * (1.0 + e("china_imports"))
     world.regime_pressure = _bounded_inflow(world, "regime_pressure", e("regime_pressure"))
+    world.nuclear_programme = np.clip(world.nuclear_programme + e("nuclear_programme"), 0, 1)
     world.negotiation_progress += e("negotiation")
     world.nuclear_signal = np.maximum(world.nuclear_signal, e("nuclear_signal"))
     events = world.events
@@ -97,7 +99,15 @@ def apply_effects(
         events[name] = np.maximum(events[name], e(name))
     for name in ("mediation", "ceasefire_signal", "great_power_warning", "gulf_output"):
         events[name] = events[name] + e(name)
-    for name in ("iran_attack", "strike_on_iran"):
+    for name in (
+        "iran_attack",
+        "strike_on_iran",
+        "israel_strike",
+        "attack_on_israel",
+        "us_restraint",
+        "us_green_light",
+        "gulf_strike",
+    ):
         events[name] = np.minimum(1.0, events[name] + e(name))
     events["sanctions_effort"] = np.maximum(
         events["sanctions_effort"], e("sanctions_intensity") > 0
@@ -162,6 +172,7 @@ def adjudicate(
         apply_effects(world, effects, time.ratio)
         if PHASES[phase] == "covert":
             set_support(world, decisions)
+    update_basing(world, scenario, decisions, time.ratio)
 
     # Random incidents: a tanker seized, a militia attack, a back channel opening.
     incidents: dict[str, np.ndarray] = {}
@@ -190,6 +201,7 @@ def adjudicate(
     _update_oil(world, scenario, streams, time)
     _update_sanctions(world, scenario, time)
     _update_iran(world, scenario, streams, time)
+    _rebuild_programme(world, scenario, time)
     _decay(world, scenario, time)
     ended = _end_conditions(world, scenario, streams, time)
     return TurnReport(incidents=incidents, discovered=discovered, ended=ended)
@@ -401,6 +413,12 @@ def _update_iran(
         0,
         1,
     )
+
+
+def _rebuild_programme(world: WorldState, scenario: Scenario, time: TimeScale) -> None:
+    """Iran rebuilds what sabotage and strikes destroyed, a share of the gap each turn."""
+    rate = time.share(scenario.dynamics.israel.nuclear_rebuild_rate)
+    world.nuclear_programme = world.nuclear_programme + rate * (1.0 - world.nuclear_programme)
 
 
 def _decay(world: WorldState, scenario: Scenario, time: TimeScale) -> None:

@@ -32,6 +32,12 @@ EFFECTS: dict[str, str] = {
     "strike_on_iran": "a US (or Israeli) strike on Iran",
     "hormuz_reopen": "Iran lifts its closure or harassment of the Strait of Hormuz",
     "leadership_strike": "a strike aimed at Iran's leadership (may kill the Supreme Leader)",
+    "israel_strike": "an Israeli strike on Iran (Iran answers Israel rather than the US)",
+    "attack_on_israel": "Iranian missile and drone attack on Israel",
+    "us_restraint": "Washington presses Israel to hold back",
+    "us_green_light": "Washington's own campaign against Iran, which backs Israeli action",
+    "nuclear_programme": "change Iran's nuclear programme (0-1: how close to a weapon capability)",
+    "gulf_strike": "Iranian strike on the Gulf states that host US forces and do not deny them",
 }
 
 # Effects that set a level rather than add to it.

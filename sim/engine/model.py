@@ -121,6 +121,7 @@ class CrisisModel(mesa.Model):
             for actor_id, config in scenario.actors.items()
         }
         self.gulf_ids = [a for a, c in scenario.actors.items() if c.kind == "gulf_state"]
+        self.israel_id = next((a for a, c in scenario.actors.items() if c.kind == "israel"), None)
         self.outcomes = OutcomeTracker(self.world, self.replications, self.gulf_ids)
         self.record_decisions = record_decisions
         self.decision_pool = DecisionPool() if pool_decisions else None
@@ -202,6 +203,15 @@ class CrisisModel(mesa.Model):
             if d.actor_id in self.gulf_ids and d.menu.name == "main"
         }
         self.outcomes.record_turn(world, live, expectation_gap, gulf_moves)
+        self.outcomes.record_gulf(world, live)
+        self.outcomes.record_israel(
+            world,
+            live,
+            next(
+                (d for d in decisions if d.actor_id == self.israel_id and d.menu.name == "main"),
+                None,
+            ),
+        )
         if self.record_decisions:
             self.decision_log.append((world.turn, decisions))
         if self.decision_pool is not None:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.adjudication import iran_exports_kbd
+from sim.engine.basing import basing_denied
 from sim.engine.world import EndState, Hormuz, WorldState
 
 END_STATE_LABELS = [state.label for state in EndState]
@@ -33,6 +34,12 @@ class OutcomeTracker:
         self.gap_sum = np.zeros(size)
         self.gap_turns = np.zeros(size)
         self.gulf_stance = {g: np.full(size, "", dtype=object) for g in gulf_ids}
+        #: Israel's highest move so far (index on its menu, in the menu's order), -1 for none
+        self.israel_actions: list[str] = []
+        self.israel_max_action = np.full(size, -1, dtype=np.int64)
+        self.israel_strike_turns = np.zeros(size, dtype=np.int64)
+        self.gulf_struck = np.zeros(size, dtype=bool)
+        self.us_basing_denied_turns = np.zeros(size, dtype=np.int64)
 
     def expectation_gap(self, world: WorldState) -> np.ndarray:
         """Support Iran expected minus support it received, averaged over its partners."""
@@ -77,6 +84,24 @@ class OutcomeTracker:
         for g, stance in gulf_moves.items():
             self.gulf_stance[g] = np.where(live, stance, self.gulf_stance[g])
 
+    def record_israel(self, world: WorldState, live: np.ndarray, decision) -> None:
+        """Israel's highest move (its menu runs from restraint up) and the turns it struck Iran.
+
+        A strike counts from the event, so an inject that stands in for Israel counts too.
+        """
+        self.israel_strike_turns += live & (world.events["israel_strike"] >= 1.0)
+        if decision is None:
+            return
+        self.israel_actions = decision.menu.actions
+        self.israel_max_action = np.where(
+            live, np.maximum(self.israel_max_action, decision.chosen), self.israel_max_action
+        )
+
+    def record_gulf(self, world: WorldState, live: np.ndarray) -> None:
+        """Whether Iran ever struck a Gulf host, and the turns a host denied the US its bases."""
+        self.gulf_struck |= live & (world.events["gulf_hit"] > 0)
+        self.us_basing_denied_turns += live & basing_denied(world)
+
     def to_frame(self, world: WorldState, scenario) -> pd.DataFrame:
         """One row per replication with the outcome fields analysts read."""
         columns: dict[str, np.ndarray] = {
@@ -114,4 +139,9 @@ class OutcomeTracker:
         )
         for g in self.gulf_ids:
             columns[f"gulf_{g}_stance"] = self.gulf_stance[g]
+        names = np.array(["", *self.israel_actions], dtype=object)
+        columns["israel_max_action"] = names[self.israel_max_action + 1]
+        columns["israel_strike_turns"] = self.israel_strike_turns
+        columns["gulf_struck"] = self.gulf_struck
+        columns["us_basing_denied_turns"] = self.us_basing_denied_turns
         return pd.DataFrame(columns)

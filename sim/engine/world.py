@@ -54,6 +54,8 @@ class WorldState:
     oil_discount: np.ndarray
     iran_stability: np.ndarray
     iran_military_capacity: np.ndarray
+    #: how close Iran's nuclear programme is to a weapon capability (what Israel strikes at)
+    nuclear_programme: np.ndarray
     china_imports_kbd: np.ndarray
     #: China's purchases when the crisis began, against which it judges a shortfall
     china_imports_reference: np.ndarray
@@ -71,6 +73,12 @@ class WorldState:
     sanctions_evasion: np.ndarray
     #: enforcement when the crisis began; fatigue cannot take it below a share of this
     sanctions_start: np.ndarray
+    #: share of US basing and airspace in the region open to offensive operations (0-1)
+    us_basing: np.ndarray
+    #: each Gulf host's stance on US use of its bases: +1 open, -1 denied, 0 neither
+    basing_stance: dict[str, np.ndarray]
+    #: each Gulf state's memory of Iranian strikes on it (1 when struck, fading)
+    gulf_struck: dict[str, np.ndarray]
     nuclear_signal: np.ndarray = field(init=False)
     #: share of the Strait's flow the current (or last) closure stops
     closure_severity: np.ndarray = field(init=False)
@@ -103,11 +111,13 @@ class WorldState:
         "oil_discount",
         "iran_stability",
         "iran_military_capacity",
+        "nuclear_programme",
         "china_imports_kbd",
         "other_exports_kbd",
         "hormuz",
         "regime_pressure",
         "negotiation_progress",
+        "us_basing",
         "nuclear_signal",
         "sanctions_evasion",
         "closure_severity",
@@ -118,7 +128,15 @@ class WorldState:
         "end_state",
         "end_turn",
     )
-    STATE_MAPS = ("context", "support", "support_covert", "support_exposed", "iran_belief")
+    STATE_MAPS = (
+        "context",
+        "support",
+        "support_covert",
+        "support_exposed",
+        "iran_belief",
+        "basing_stance",
+        "gulf_struck",
+    )
 
     EVENTS = (
         "help_request_public",
@@ -133,6 +151,12 @@ class WorldState:
         "hormuz_reopen",
         "leadership_strike",
         "sanctions_effort",
+        "israel_strike",
+        "attack_on_israel",
+        "us_restraint",
+        "us_green_light",
+        "gulf_strike",
+        "gulf_hit",
     )
 
     #: variables that fade each turn; their values when the turn began separate what the turn
@@ -189,6 +213,7 @@ class WorldState:
             for name in type(scenario.context).model_fields
         }
         great_powers = [a for a, c in scenario.actors.items() if c.kind in ("russia", "china")]
+        gulf_states = [a for a, c in scenario.actors.items() if c.kind == "gulf_state"]
         imports = value(init.china_imports_kbd, "initial.china_imports_kbd")
         return cls(
             size=size,
@@ -207,6 +232,7 @@ class WorldState:
             iran_military_capacity=value(
                 init.iran_military_capacity, "initial.iran_military_capacity"
             ),
+            nuclear_programme=value(init.nuclear_programme, "initial.nuclear_programme"),
             china_imports_kbd=imports,
             china_imports_reference=imports.copy(),
             other_exports_kbd=value(init.other_exports_kbd, "initial.other_exports_kbd"),
@@ -225,6 +251,9 @@ class WorldState:
             negotiation_progress=np.zeros(size),
             sanctions_evasion=np.full(size, scenario.dynamics.sanctions.initial_evasion),
             sanctions_start=context["sanctions_intensity"].copy(),
+            us_basing=np.full(size, scenario.dynamics.basing.base_access),
+            basing_stance={g: np.zeros(size, dtype=np.int64) for g in gulf_states},
+            gulf_struck={g: np.zeros(size) for g in gulf_states},
         )
 
     # Derived indicators several actors read; kept here so they mean the same to everyone.
@@ -290,6 +319,8 @@ CONDITION_VARIABLES = {
     "sanctions_intensity": lambda w, own: w.context["sanctions_intensity"],
     "iran_stability": lambda w, own: w.iran_stability,
     "iran_military_capacity": lambda w, own: w.iran_military_capacity,
+    "nuclear_programme": lambda w, own: w.nuclear_programme,
+    "us_basing": lambda w, own: w.us_basing,
     "regime_pressure": lambda w, own: w.regime_pressure,
     "oil_price": lambda w, own: w.oil_price,
     "china_imports_kbd": lambda w, own: w.china_imports_kbd,

@@ -75,7 +75,7 @@ class CovertRules(Strict):
     discovery_probability: Probability
 
 
-ActorKind = Literal["iran", "united_states", "russia", "china", "gulf_state"]
+ActorKind = Literal["iran", "united_states", "russia", "china", "gulf_state", "israel"]
 
 
 class ActorConfig(Strict):
@@ -101,6 +101,7 @@ ContextName = Literal[
     "secondary_sanctions_on_china",
     "us_regime_change_intent",
     "gulf_china_trade",
+    "israel_domestic_hawkishness",
 ]
 
 
@@ -111,6 +112,7 @@ class Context(Strict):
     secondary_sanctions_on_china: Unit
     us_regime_change_intent: Unit
     gulf_china_trade: Unit
+    israel_domestic_hawkishness: Unit
 
 
 class InitialState(Strict):
@@ -120,6 +122,7 @@ class InitialState(Strict):
     oil_discount: NonNegative
     iran_stability: Unit
     iran_military_capacity: Unit
+    nuclear_programme: Unit
     china_imports_kbd: NonNegative
     other_exports_kbd: NonNegative
     hormuz: int = Field(ge=0, le=2)

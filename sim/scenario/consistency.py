@@ -98,6 +98,29 @@ def check_scenario(scenario: Scenario) -> None:
             raise InconsistentScenario((*where, problem[0]), problem[1])
     for name, incident in scenario.incidents.items():
         _known_effects(incident.effects, ("incidents", name, "effects"))
+    _check_basing(scenario)
+
+
+def _check_basing(scenario: Scenario) -> None:
+    """Basing hosts are Gulf states of the scenario whose menus have the open and deny moves."""
+    rules = scenario.dynamics.basing
+    gulf = {a: c for a, c in scenario.actors.items() if c.kind == "gulf_state"}
+    where = ("dynamics", "basing")
+    for host in rules.hosts:
+        if host not in gulf:
+            raise InconsistentScenario(
+                (*where, "hosts", host),
+                f"not a Gulf state of this scenario (expected one of: {', '.join(gulf)})",
+            )
+    for field in ("open_action", "deny_action"):
+        action = getattr(rules, field)
+        for host, config in gulf.items():
+            if action not in config.actions:
+                raise InconsistentScenario(
+                    (*where, field),
+                    f"no action '{action}' on the menu of {host} "
+                    f"(expected one of: {', '.join(config.actions)})",
+                )
 
 
 def _check_covert(actor, great_power: bool, factors, where: tuple) -> None:

@@ -168,6 +168,32 @@ class SanctionsDynamics(Strict):
     other_buyers_adjustment: Probability
 
 
+class IsraelDynamics(Strict):
+    #: domestic demand to answer an Iranian attack on Israel, added to the standing hawkishness
+    retaliation_demand: Probability
+    #: share of the gap to a full programme Iran rebuilds per reference period after sabotage
+    #: and strikes
+    nuclear_rebuild_rate: Probability
+    #: share of Israel's exposure to retaliation that no longer weighs against striking once
+    #: Iran is already firing at Israel
+    drawn_fire_discount: Probability
+
+
+class BasingDynamics(Strict):
+    """US use of Gulf bases and airspace, as the hosts' stances allow (`sim/engine/basing.py`)."""
+
+    #: access with every host neutral (other bases: Kuwait, Bahrain, carriers, Diego Garcia)
+    base_access: Probability
+    #: access each host adds by opening its bases (and takes away by denying them)
+    hosts: dict[str, Probability]
+    #: the Gulf move that opens a host's bases to US offensive operations, and the one that
+    #: denies them
+    open_action: str
+    deny_action: str
+    #: share of the memory of an Iranian strike a Gulf state keeps per reference period
+    strike_memory: Probability
+
+
 class Dynamics(Strict):
     oil: OilDynamics
     iran: IranDynamics
@@ -178,3 +204,5 @@ class Dynamics(Strict):
     hormuz: HormuzDynamics
     regime: RegimeDynamics
     sanctions: SanctionsDynamics
+    israel: IsraelDynamics
+    basing: BasingDynamics
