@@ -96,6 +96,16 @@ OUTCOME_TEXT: dict[str, tuple[str, str, str]] = {
         "Iran's lowest regime stability (index, 0 = collapse, 1 = secure)",
         "Iran's lowest regime stability",
     ),
+    "gulf_struck": (
+        "Does Iran strike a Gulf state that hosts US forces?",
+        "Iran struck a Gulf host",
+        "Iran strikes a Gulf host",
+    ),
+    "us_basing_denied_turns": (
+        "How long do Gulf hosts deny the US their bases?",
+        "turns with a Gulf host denying its bases (1 turn = {days} days)",
+        "turns of denied US basing",
+    ),
     "iran_reliance_gap": (
         "Can Iran rely on its partners? Support expected minus support received",
         "reliance gap (support levels expected minus received, mean over turns)",
@@ -119,6 +129,16 @@ ACTOR_OUTCOME_TEXT: dict[str, tuple[str, str, str]] = {
         "How long does {who} help Iran covertly?",
         "turns of covert support by {who} (1 turn = {days} days)",
         "turns of covert support by {who}",
+    ),
+    "max_action": (
+        "How far does {who} go?",
+        "{who}'s highest move",
+        "{who}'s highest move",
+    ),
+    "strike_turns": (
+        "How long does {who} strike Iran?",
+        "turns with strikes by {who} on Iran (1 turn = {days} days)",
+        "turns of strikes by {who}",
     ),
     "stance": (
         "What does {who} do at the end of the crisis?",

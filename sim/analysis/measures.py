@@ -141,6 +141,8 @@ def categories(series: pd.Series, field_name: str, labels: Labels) -> list[str]:
     elif field_name.startswith("gulf_") and field_name.endswith("_stance"):
         actor = field_name.removeprefix("gulf_").removesuffix("_stance")
         order = list(labels.gulf_moves.get(actor, []))
+    elif field_name.endswith("_max_action"):  # an actor's highest move, in its menu's order
+        order = list(labels.action_order.get(field_name.removesuffix("_max_action"), []))
     else:
         order = []
     return order + [c for c in seen if c not in order]
