@@ -48,7 +48,7 @@ class Iran(CrisisActor):
                 # What a closure costs Beijing (Gulf trade, the 45 % of its oil imports through
                 # the Strait) and the Gulf exporters: Tehran answers for it to both.
                 "partner_cost": world.context["gulf_china_trade"],
-                "answer_israel": world.recent("israel_strike"),
+                "answer_israel": world.remembered("israel_strike"),
             },
             self.factors,
             world.size,

@@ -28,7 +28,7 @@ class Israel(CrisisActor):
 
     def modulators(self, world: WorldState) -> np.ndarray:
         rules = self.model.crisis.dynamics.israel
-        attacked = world.recent("attack_on_israel")
+        attacked = world.remembered("attack_on_israel")
         # The programme is a standing threat Israel lived with for years; a signal of a dash to
         # the threshold doubles its urgency, and an Iranian salvo makes the threat immediate.
         nuclear = world.nuclear_programme * (1.0 + world.nuclear_signal) / 2.0
@@ -40,8 +40,8 @@ class Israel(CrisisActor):
                 # talks or de-escalation weighs against it.
                 "us_coordination": np.clip(
                     world.us_force_posture / 2.0
-                    + world.recent("us_green_light")
-                    - world.recent("us_restraint"),
+                    + world.remembered("us_green_light")
+                    - world.remembered("us_restraint"),
                     -1.0,
                     1.0,
                 ),

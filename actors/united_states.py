@@ -37,7 +37,7 @@ class UnitedStates(CrisisActor):
                 + (world.hormuz == Hormuz.CLOSED),
                 "ally_commitment": np.minimum(
                     1.0,
-                    np.maximum(world.recent("iran_attack"), world.recent("attack_on_israel"))
+                    np.maximum(world.recent("iran_attack"), world.remembered("attack_on_israel"))
                     + world.hormuz / 2.0,
                 ),
                 "great_power_risk": visible / world.top_support,

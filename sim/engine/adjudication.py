@@ -202,6 +202,7 @@ def adjudicate(
     _update_sanctions(world, scenario, time)
     _update_iran(world, scenario, streams, time)
     _rebuild_programme(world, scenario, time)
+    _remember(world, scenario, time)
     _decay(world, scenario, time)
     ended = _end_conditions(world, scenario, streams, time)
     return TurnReport(incidents=incidents, discovered=discovered, ended=ended)
@@ -413,6 +414,13 @@ def _update_iran(
         0,
         1,
     )
+
+
+def _remember(world: WorldState, scenario: Scenario, time: TimeScale) -> None:
+    """The remembered events fade by a share per reference period; this turn's are fresh."""
+    kept = scenario.dynamics.israel.event_memory**time.ratio
+    for name, memory in world.memory.items():
+        world.memory[name] = np.maximum(kept * memory, world.events[name])
 
 
 def _rebuild_programme(world: WorldState, scenario: Scenario, time: TimeScale) -> None:

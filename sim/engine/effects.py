@@ -57,6 +57,7 @@ RATE_EFFECTS = frozenset(
         "oil_discount",
         "iran_stability",
         "iran_military_capacity",
+        "nuclear_programme",
         "china_imports",
         "regime_pressure",
         "negotiation",

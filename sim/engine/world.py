@@ -79,6 +79,8 @@ class WorldState:
     basing_stance: dict[str, np.ndarray]
     #: each Gulf state's memory of Iranian strikes on it (1 when struck, fading)
     gulf_struck: dict[str, np.ndarray]
+    #: fading memory of the events in `REMEMBERED` up to last turn
+    memory: dict[str, np.ndarray]
     nuclear_signal: np.ndarray = field(init=False)
     #: share of the Strait's flow the current (or last) closure stops
     closure_severity: np.ndarray = field(init=False)
@@ -136,7 +138,12 @@ class WorldState:
         "iran_belief",
         "basing_stance",
         "gulf_struck",
+        "memory",
     )
+
+    #: events of the Israel-Iran exchange that actors remember for a while, fading at the same
+    #: pace in days whatever the length of a turn (`remembered`)
+    REMEMBERED = ("israel_strike", "attack_on_israel", "us_restraint", "us_green_light")
 
     EVENTS = (
         "help_request_public",
@@ -192,6 +199,11 @@ class WorldState:
     def recent(self, event: str) -> np.ndarray:
         """An event as actors see it when they decide: last turn's, or this turn's injects."""
         return np.maximum(self.last_events[event], self.events[event])
+
+    def remembered(self, event: str) -> np.ndarray:
+        """An event of `REMEMBERED` as actors see it: this turn's injects or a fading memory of
+        earlier turns, so that a strike three days ago counts alike with 1-day or 3-day turns."""
+        return np.maximum(self.memory[event], self.events[event])
 
     @property
     def war(self) -> np.ndarray:
@@ -254,6 +266,7 @@ class WorldState:
             us_basing=np.full(size, scenario.dynamics.basing.base_access),
             basing_stance={g: np.zeros(size, dtype=np.int64) for g in gulf_states},
             gulf_struck={g: np.zeros(size) for g in gulf_states},
+            memory={name: np.zeros(size) for name in cls.REMEMBERED},
         )
 
     # Derived indicators several actors read; kept here so they mean the same to everyone.

@@ -177,6 +177,9 @@ class IsraelDynamics(Strict):
     #: share of Israel's exposure to retaliation that no longer weighs against striking once
     #: Iran is already firing at Israel
     drawn_fire_discount: Probability
+    #: share of the memory of a strike or a salvo in the Israel-Iran exchange (and of US
+    #: restraint or backing) kept per reference period
+    event_memory: Probability
 
 
 class BasingDynamics(Strict):
