@@ -313,7 +313,7 @@ def test_covert_variants_scale_loadings_and_effects(scenario):
     menu = ActionMenu.build("main", main, factors, config.covert)
     covert_names = [n for n in menu.actions if n.startswith("covert_")]
     assert sorted(covert_names) == sorted(
-        f"covert_{n}" for n, s in main.items() if s.level in config.covert.levels
+        f"covert_{n}" for n, s in main.items() if s.level in config.covert.levels and not s.deniable
     )
     for name in covert_names:
         i, j = menu.index(name), menu.index(name.removeprefix("covert_"))

@@ -99,8 +99,10 @@ def test_iran_answers_an_israeli_strike_on_israel_and_a_us_strike_on_us_forces(s
     def iran_moves(*events):
         model = CrisisModel(scenario("baseline", "initial.escalation=5"), size, rng=11)
         model.actors["israel"].force("main", np.zeros(size, dtype=int))  # no new strike
-        for event in events:
+        for event in events:  # what happened last turn, as Iran sees it when it decides
             model.world.events[event] = np.ones(size)
+            if event in model.world.memory:
+                model.world.memory[event] = np.ones(size)
         model.step()
         decision = next(d for d in model.actors["iran"].decisions if d.menu.name == "main")
         return np.array(decision.action_names())

@@ -92,6 +92,7 @@ def apply_effects(
     world.china_imports_kbd = world.china_imports_kbd * (1.0 + e("china_imports"))
     world.regime_pressure = _bounded_inflow(world, "regime_pressure", e("regime_pressure"))
     world.nuclear_programme = np.clip(world.nuclear_programme + e("nuclear_programme"), 0, 1)
+    world.arms_pipeline = world.arms_pipeline + e("arms_deliveries")
     world.negotiation_progress += e("negotiation")
     world.nuclear_signal = np.maximum(world.nuclear_signal, e("nuclear_signal"))
     events = world.events
@@ -203,6 +204,7 @@ def adjudicate(
     _update_iran(world, scenario, streams, time)
     _rebuild_programme(world, scenario, time)
     _remember(world, scenario, time)
+    _deliver_arms(world, scenario, time)
     _decay(world, scenario, time)
     ended = _end_conditions(world, scenario, streams, time)
     return TurnReport(incidents=incidents, discovered=discovered, ended=ended)
@@ -414,6 +416,13 @@ def _update_iran(
         0,
         1,
     )
+
+
+def _deliver_arms(world: WorldState, scenario: Scenario, time: TimeScale) -> None:
+    """Contracted arms arrive a share at a time (aircraft, air defences: months, not days)."""
+    delivered = time.share(scenario.dynamics.support.delivery_rate) * world.arms_pipeline
+    world.arms_pipeline = world.arms_pipeline - delivered
+    world.iran_military_capacity = np.minimum(1.0, world.iran_military_capacity + delivered)
 
 
 def _remember(world: WorldState, scenario: Scenario, time: TimeScale) -> None:

@@ -63,7 +63,7 @@ def covert_twins(specs: dict[str, ActionSpec], rules: CovertRules | None) -> dic
     return {
         f"covert_{name}": spec
         for name, spec in specs.items()
-        if spec.level is not None and spec.level in rules.levels
+        if spec.level is not None and spec.level in rules.levels and not spec.deniable
     }
 
 
@@ -133,7 +133,7 @@ class ActionMenu:
             loadings=loadings,
             effects=effects,
             levels=np.array([-1 if s.level is None else s.level for _, s, _ in rows]),
-            covert=np.array([c for _, _, c in rows], dtype=bool),
+            covert=np.array([c or s.deniable for _, s, c in rows], dtype=bool),
             conditions=[[Condition.parse(r, known) for r in s.requires] for _, s, _ in rows],
         )
 

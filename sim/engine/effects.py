@@ -38,6 +38,7 @@ EFFECTS: dict[str, str] = {
     "us_green_light": "Washington's own campaign against Iran, which backs Israeli action",
     "nuclear_programme": "change Iran's nuclear programme (0-1: how close to a weapon capability)",
     "gulf_strike": "Iranian strike on the Gulf states that host US forces and do not deny them",
+    "arms_deliveries": "arms contracted for Iran, delivered to its military capacity over time",
 }
 
 # Effects that set a level rather than add to it.
@@ -65,4 +66,4 @@ RATE_EFFECTS = frozenset(
 )
 
 # Effects that happen once when a move is made, not again while an actor keeps to it.
-ONE_OFF_EFFECTS = frozenset({"escalation", "oil_price"})
+ONE_OFF_EFFECTS = frozenset({"escalation", "oil_price", "arms_deliveries"})

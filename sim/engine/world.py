@@ -56,6 +56,8 @@ class WorldState:
     iran_military_capacity: np.ndarray
     #: how close Iran's nuclear programme is to a weapon capability (what Israel strikes at)
     nuclear_programme: np.ndarray
+    #: military capacity contracted for Iran and not yet delivered
+    arms_pipeline: np.ndarray
     china_imports_kbd: np.ndarray
     #: China's purchases when the crisis began, against which it judges a shortfall
     china_imports_reference: np.ndarray
@@ -114,6 +116,7 @@ class WorldState:
         "iran_stability",
         "iran_military_capacity",
         "nuclear_programme",
+        "arms_pipeline",
         "china_imports_kbd",
         "other_exports_kbd",
         "hormuz",
@@ -245,6 +248,7 @@ class WorldState:
                 init.iran_military_capacity, "initial.iran_military_capacity"
             ),
             nuclear_programme=value(init.nuclear_programme, "initial.nuclear_programme"),
+            arms_pipeline=np.zeros(size),
             china_imports_kbd=imports,
             china_imports_reference=imports.copy(),
             other_exports_kbd=value(init.other_exports_kbd, "initial.other_exports_kbd"),

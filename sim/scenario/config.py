@@ -64,6 +64,9 @@ class ActionSpec(Strict):
     requires: list[str] = Field(default_factory=list)
     effects: dict[str, float] = Field(default_factory=dict)
     level: int | None = Field(default=None, ge=0, le=7)
+    #: deniable by nature (commercial supplies through intermediaries): recorded as covert
+    #: support and discoverable, with no overt twin
+    deniable: bool = False
 
 
 class CovertRules(Strict):

@@ -83,6 +83,9 @@ class SupportDynamics(Strict):
     #: how much of Washington's declared regime-change intent Moscow and Beijing read as the
     #: prospect of regime change (0: only the damage done counts)
     declared_intent_weight: float = Field(ge=0)
+    #: share of the arms contracted for Iran and not yet delivered that arrive per reference
+    #: period (`arms_deliveries` effects)
+    delivery_rate: Probability
 
 
 class ImportDynamics(Strict):
