@@ -48,7 +48,8 @@ class Iran(CrisisActor):
                 # What a closure costs Beijing (Gulf trade, the 45 % of its oil imports through
                 # the Strait) and the Gulf exporters: Tehran answers for it to both.
                 "partner_cost": world.context["gulf_china_trade"],
-                "answer_israel": world.remembered("israel_strike"),
+                # Salvos need missiles: the answer weakens as strikes wear the arsenal down.
+                "answer_israel": world.remembered("israel_strike") * world.iran_military_capacity,
             },
             self.factors,
             world.size,

@@ -16,7 +16,7 @@ from sim.classroom.session import GameSession
 from sim.cli import cli, main
 
 # Iran then China each turn (hot seat); China answers two menus.
-TURN_1 = ["hold_firm", "9", "2"]  # 9 = covert_economic_lifeline, 2 = maintain_purchases
+TURN_1 = ["hold_firm", "10", "2"]  # 10 = covert_economic_lifeline, 2 = maintain_purchases
 TURN_2 = ["negotiate", "rhetoric", "cut_purchases"]
 
 
