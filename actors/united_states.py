@@ -52,9 +52,11 @@ class UnitedStates(CrisisActor):
                     + world.hormuz / 2.0
                     + world.war,
                 ),
-                # Signed: hosts that open their bases make strikes cheaper than usual, hosts
-                # that deny them make strikes costlier (flown from farther, fewer sorties).
-                "basing_access": world.us_basing - self.model.crisis.dynamics.basing.base_access,
+                # Hosts that deny their bases make strikes costlier (flown from farther, fewer
+                # sorties); hosts that open theirs make up for others' denial, no more.
+                "basing_access": np.minimum(
+                    0.0, world.us_basing - self.model.crisis.dynamics.basing.base_access
+                ),
             },
             self.factors,
             world.size,

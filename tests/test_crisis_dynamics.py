@@ -120,10 +120,9 @@ def test_strikes_rally_the_country(outcomes):
 def test_leaders_die_only_in_leadership_strikes(outcomes):
     war = outcomes("regime_change", size=SIZE)
     assert 0 < war.leader_killed.mean() < 0.9
-    # Without a US campaign against the regime, only Israel's leadership strikes can kill.
-    limited = outcomes("us_limited_strike", size=SIZE)
-    aimed = limited.israel_max_action.isin(["strike_leadership", "sustained_campaign"])
-    assert not (limited.leader_killed & ~aimed).any()
+    # Where nobody sets out to topple the regime, a strike at the leadership (Israel's, or a
+    # rare US turn to regime change) and so a killed leader stay rare.
+    assert outcomes("us_limited_strike", size=SIZE).leader_killed.mean() < 0.02
     spared = outcomes("regime_change", "dynamics.regime.leader_kill_probability=0", size=SIZE)
     assert not spared.leader_killed.any()
 

@@ -338,6 +338,7 @@ CONDITION_VARIABLES = {
     "iran_military_capacity": lambda w, own: w.iran_military_capacity,
     "nuclear_programme": lambda w, own: w.nuclear_programme,
     "us_basing": lambda w, own: w.us_basing,
+    "israel_strike": lambda w, own: w.remembered("israel_strike"),
     "regime_pressure": lambda w, own: w.regime_pressure,
     "oil_price": lambda w, own: w.oil_price,
     "china_imports_kbd": lambda w, own: w.china_imports_kbd,
