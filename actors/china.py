@@ -11,22 +11,14 @@ from typing import ClassVar
 import numpy as np
 
 from actors.base import stack
+from actors.factors import FACTORS
 from actors.great_power import GreatPower
 from sim.engine.world import WorldState
 
 
 class China(GreatPower):
     kind = "china"
-    FACTORS: ClassVar[dict[str, str]] = {
-        "taiwan_focus": "strategic focus on competition with the US in East Asia and Taiwan",
-        "gulf_ties": "economic partnership with Saudi Arabia, the UAE and Israel",
-        "secondary_sanctions_fear": "fear of US secondary sanctions on Chinese firms and banks",
-        "energy_security": "discounted Iranian crude and oil flowing through Hormuz",
-        "brics_sco_credibility": "credibility of BRICS and the SCO, of which Iran is a member",
-        "regime_change_fear": "fear of a pro-Western Iran closing a link to the Middle East",
-        "alignment_against_us": "alignment of interests in the face of US pressure",
-        "escalation_risk": "risk of direct confrontation with the United States",
-    }
+    FACTORS: ClassVar[dict[str, str]] = FACTORS["china"]
 
     def modulators(self, world: WorldState) -> np.ndarray:
         # Each further cut hurts more as imports fall, and a deeper discount makes the crude

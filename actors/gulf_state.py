@@ -7,18 +7,13 @@ from typing import ClassVar
 import numpy as np
 
 from actors.base import CrisisActor, stack
+from actors.factors import FACTORS
 from sim.engine.world import WorldState
 
 
 class GulfState(CrisisActor):
     kind = "gulf_state"
-    FACTORS: ClassVar[dict[str, str]] = {
-        "us_security_dependence": "dependence on US protection and basing agreements",
-        "retaliation_fear": "fear of Iranian retaliation on oil sites and bases",
-        "china_trade": "trade with China, the largest customer of Gulf oil",
-        "iran_detente": "the détente with Iran (the 2023 Saudi-Iran deal brokered in Beijing)",
-        "missile_exposure": "exposure of its cities and oil sites to Iranian missiles and drones",
-    }
+    FACTORS: ClassVar[dict[str, str]] = FACTORS["gulf_state"]
 
     def modulators(self, world: WorldState) -> np.ndarray:
         return stack(

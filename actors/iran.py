@@ -12,21 +12,13 @@ from typing import ClassVar
 import numpy as np
 
 from actors.base import CrisisActor, stack
+from actors.factors import FACTORS
 from sim.engine.world import WorldState
 
 
 class Iran(CrisisActor):
     kind = "iran"
-    FACTORS: ClassVar[dict[str, str]] = {
-        "regime_survival": "the regime's survival under pressure (fear of regime change)",
-        "deterrence_credibility": "answering strikes to keep deterrence credible",
-        "economic_need": "oil revenue and relative economic stability help the regime endure",
-        "partner_support_belief": "what Tehran believes Moscow and Beijing will do for it",
-        "escalation_risk": "the cost of a wider war with a superior US force",
-        "partner_cost": "the harm a shipping war does to China and the Gulf, Iran's customers "
-        "and neighbours",
-        "answer_israel": "answering Israeli strikes on Israel itself, keeping the US out",
-    }
+    FACTORS: ClassVar[dict[str, str]] = FACTORS["iran"]
 
     def modulators(self, world: WorldState) -> np.ndarray:
         normal = self.model.crisis.dynamics.iran.normal_exports_kbd

@@ -13,18 +13,13 @@ from typing import ClassVar
 import numpy as np
 
 from actors.base import CrisisActor, stack
+from actors.factors import FACTORS
 from sim.engine.world import WorldState
 
 
 class Israel(CrisisActor):
     kind = "israel"
-    FACTORS: ClassVar[dict[str, str]] = {
-        "iran_threat": "the threat of Iran's nuclear and missile programmes, and its attacks",
-        "us_coordination": "Washington's backing for Israeli action, or its pressure to hold back",
-        "retaliation_exposure": "exposure to Iranian missiles and drones and to proxy attacks",
-        "international_pressure": "pressure to stop: a wider war, mediation, the UN",
-        "domestic_politics": "a public and a coalition that demand action against Iran",
-    }
+    FACTORS: ClassVar[dict[str, str]] = FACTORS["israel"]
 
     def modulators(self, world: WorldState) -> np.ndarray:
         rules = self.model.crisis.dynamics.israel

@@ -7,21 +7,14 @@ from typing import ClassVar
 import numpy as np
 
 from actors.base import stack
+from actors.factors import FACTORS
 from actors.great_power import GreatPower
 from sim.engine.world import WorldState
 
 
 class Russia(GreatPower):
     kind = "russia"
-    FACTORS: ClassVar[dict[str, str]] = {
-        "ukraine_commitment": "military and political resources tied up in the war in Ukraine",
-        "gulf_ties": "ties with Israel and Arab states that a war alongside Iran would risk",
-        "brics_sco_credibility": "credibility of BRICS and the SCO, of which Iran is a member",
-        "regime_change_fear": "fear that a new regime turns Iran into a platform against Russia",
-        "alignment_against_us": "alignment of interests in the face of US pressure",
-        "escalation_risk": "risk of direct confrontation with the United States",
-        "oil_revenue": "gains from high oil prices while Iranian supply is disrupted",
-    }
+    FACTORS: ClassVar[dict[str, str]] = FACTORS["russia"]
 
     def modulators(self, world: WorldState) -> np.ndarray:
         base = self.model.crisis.dynamics.oil.base_price

@@ -7,22 +7,13 @@ from typing import ClassVar
 import numpy as np
 
 from actors.base import CrisisActor, stack
+from actors.factors import FACTORS
 from sim.engine.world import Hormuz, WorldState
 
 
 class UnitedStates(CrisisActor):
     kind = "united_states"
-    FACTORS: ClassVar[dict[str, str]] = {
-        "nonproliferation": "priority on keeping Iran from the bomb",
-        "cost_aversion": "aversion to casualties and the cost of a long war",
-        "oil_price_sensitivity": "sensitivity to oil prices and Hormuz disruption",
-        "ally_commitment": "commitments to Israel and the Gulf partners under Iranian fire",
-        "great_power_risk": "risk of a clash with Russia or China",
-        "regime_change_ambition": "appetite for regime change in Tehran",
-        "casus_belli": "force needs a trigger (a nuclear move, an attack, a closed Strait): "
-        "without one it costs at home and abroad",
-        "basing_access": "use of Gulf bases and airspace for offensive operations",
-    }
+    FACTORS: ClassVar[dict[str, str]] = FACTORS["united_states"]
 
     def modulators(self, world: WorldState) -> np.ndarray:
         base = self.model.crisis.dynamics.oil.base_price

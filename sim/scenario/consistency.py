@@ -25,7 +25,7 @@ def _known_effects(effects: dict, path: tuple) -> None:
 
 
 def check_scenario(scenario: Scenario) -> None:
-    from actors import ACTOR_CLASSES
+    from actors.factors import FACTORS
 
     kinds = [actor.kind for actor in scenario.actors.values()]
     for required in ("iran", "united_states"):
@@ -36,7 +36,7 @@ def check_scenario(scenario: Scenario) -> None:
     great_powers = {a for a, c in scenario.actors.items() if c.kind in ("russia", "china")}
     known_conditions = set(CONDITION_VARIABLES)
     for actor_id, actor in scenario.actors.items():
-        factors = ACTOR_CLASSES[actor.kind].FACTORS
+        factors = FACTORS[actor.kind]
         base = ("actors", actor_id)
         for factor in actor.weights:
             if factor not in factors:
