@@ -1,0 +1,37 @@
+"""Start-up: what the quick commands import, so that they stay quick (timings are the bench's)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import BASELINE
+
+HEAVY = ("mesa", "pandas", "scipy", "matplotlib", "pyarrow", "networkx", "dask")
+
+
+def _imported_after(arguments: list[str]) -> set[str]:
+    code = (
+        "import json, sys\n"
+        "from sim.cli import main\n"
+        f"main({arguments!r})\n"
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_help_imports_nothing_heavy():
+    imported = _imported_after(["--help"])
+    assert not imported & {*HEAVY, "numpy", "pydantic"}
+
+
+def test_checking_a_scenario_imports_no_simulation_library():
+    """No Mesa (nor what it pulls in): the factors come from `actors.factors`. (Reading the
+    calibrated posterior's particles does need a table library.)"""
+    imported = _imported_after(["check", str(BASELINE)])
+    assert "pydantic" in imported  # it did validate
+    assert not imported & {"mesa", "matplotlib", "networkx", "dask"}
