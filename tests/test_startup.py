@@ -35,3 +35,13 @@ def test_checking_a_scenario_imports_no_simulation_library():
     imported = _imported_after(["check", str(BASELINE)])
     assert "pydantic" in imported  # it did validate
     assert not imported & {"mesa", "matplotlib", "networkx", "dask"}
+
+
+def test_every_actor_class_takes_its_factors_from_the_table():
+    """One list per kind: what `wargame check` accepts is what the class weighs."""
+    from actors import ACTOR_CLASSES
+    from actors.factors import FACTORS
+
+    assert set(FACTORS) == set(ACTOR_CLASSES)
+    for kind, cls in ACTOR_CLASSES.items():
+        assert cls.FACTORS is FACTORS[kind]
