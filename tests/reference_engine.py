@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.engine.decision import PHASES
 from sim.engine.effects import EFFECTS, LEVEL_EFFECTS, ONE_OFF_EFFECTS
+from sim.engine.fixedpoint import to_fixed
 from sim.engine.streams import _GOLDEN, _TO_UNIT, _mix, stream_id
 
 _LEVEL = np.array([name in LEVEL_EFFECTS for name in EFFECTS])
@@ -75,3 +76,28 @@ def uniform(streams, purpose: str, turn: int = 0, draw: int = 0):
     with np.errstate(over="ignore"):
         bits = _mix(streams._keys ^ _mix(np.full_like(streams._keys, counter) + _GOLDEN))
     return (bits >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+
+
+def pool_add(pool, turn: int, decisions, live) -> None:
+    """`DecisionPool.add`: choices counted and contributions summed action by action."""
+    for decision in decisions:
+        chosen = decision.chosen[live]
+        if chosen.size == 0:
+            continue
+        size = len(decision.menu.actions)
+        counts = np.bincount(chosen, minlength=size)
+        for factor_index, factor in enumerate(decision.factors):
+            sums = np.zeros(size, dtype=np.int64)
+            np.add.at(sums, chosen, to_fixed(decision.contributions[live, factor_index]))
+            for action_index in np.flatnonzero(counts):
+                pool.rows.append(
+                    {
+                        "turn": turn,
+                        "actor": decision.actor_id,
+                        "menu": decision.menu.name,
+                        "action": decision.menu.actions[action_index],
+                        "factor": factor,
+                        "count": int(counts[action_index]),
+                        "contribution_fixed": int(sums[action_index]),
+                    }
+                )

@@ -14,7 +14,7 @@ import reference_engine
 
 from actors import Decision, base
 from sim.engine import adjudication, decision
-from sim.engine.model import CrisisModel
+from sim.engine.model import CrisisModel, DecisionPool
 from sim.engine.streams import ReplicationStreams
 from sim.engine.world import WorldState
 from sim.scenario.distributions import Triangular
@@ -63,9 +63,9 @@ def test_phase_effects_equal_the_reference_for_any_moves(scenario, name):
             np.testing.assert_array_equal(a, b)
 
 
-def _records(scenario, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    model = CrisisModel(_scenario(scenario, name), 1500, rng=20250613).run()
-    return model.outcome_frame(), model.trajectory_frame()
+def _records(scenario, name: str) -> tuple[pd.DataFrame, ...]:
+    model = CrisisModel(_scenario(scenario, name), 1500, rng=20250613, pool_decisions=True).run()
+    return model.outcome_frame(), model.trajectory_frame(), model.decision_pool.frame()
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -75,6 +75,7 @@ def test_a_batch_gives_the_reference_records_bit_for_bit(scenario, monkeypatch, 
         patch.setattr(adjudication, "phase_effects", reference_engine.phase_effects)
         patch.setattr(base, "logit_choice", reference_engine.logit_choice)
         patch.setattr(ReplicationStreams, "uniform", reference_engine.uniform)
+        patch.setattr(DecisionPool, "add", reference_engine.pool_add)
         slow = _records(scenario, name)
     for a, b in zip(fast, slow, strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=True)

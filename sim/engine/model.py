@@ -391,10 +391,16 @@ class DecisionPool:
                 continue
             size = len(decision.menu.actions)
             counts = np.bincount(chosen, minlength=size)
+            present = np.flatnonzero(counts)
+            # Integer sums per chosen action, every factor at once: sort by action, add runs.
+            order = np.argsort(chosen, kind="stable")
+            starts = np.searchsorted(chosen[order], present)
+            fixed = to_fixed(decision.contributions[live])[order]
+            totals = np.add.reduceat(fixed, starts, axis=0)  # [present actions, factors]
             for factor_index, factor in enumerate(decision.factors):
                 sums = np.zeros(size, dtype=np.int64)
-                np.add.at(sums, chosen, to_fixed(decision.contributions[live, factor_index]))
-                for action_index in np.flatnonzero(counts):
+                sums[present] = totals[:, factor_index]
+                for action_index in present:
                     self.rows.append(
                         {
                             "turn": turn,
