@@ -180,10 +180,15 @@ def batch(
     click.echo(record_parameters(config, overrides, report.folder))
     # From the prompt to the summary: start-up, computing, saving and summarising.
     elapsed = time.perf_counter() - _started
-    rate = report.computed / elapsed if elapsed > 0 else float("nan")
+    # A rate is only worth printing when something was computed: "0 runs/s" says nothing.
+    rate = (
+        f" ({report.computed / elapsed:,.0f} runs/s, start-up and summary included)"
+        if report.computed and elapsed > 0
+        else ""
+    )
     click.echo(
-        f"{report.computed} runs computed, {report.reused} reused, in {elapsed:.1f} s "
-        f"({rate:,.0f} runs/s, start-up and summary included); results in {report.folder}"
+        f"{report.computed} runs computed, {report.reused} reused, in {elapsed:.1f} s"
+        f"{rate}; results in {report.folder}"
     )
 
 

@@ -409,3 +409,14 @@ def test_summary_is_recomputed_when_missing_or_stale(tmp_path):
     stale = {**saved, "n": 5}
     (report.folder / "summary.json").write_text(json.dumps(stale))
     assert Results.load(report.folder).summary()["n"] == 200
+
+
+def test_a_rerun_with_nothing_to_compute_claims_no_rate(tmp_path):
+    """A rerun that reuses every saved run says so, without a meaningless '0 runs/s'."""
+    command = [WARGAME, "batch", BASELINE, "--runs", "40", "--out", str(tmp_path / "b")]
+    command += ["--no-progress"]
+    first = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "40 runs computed, 0 reused" in first.stdout and "runs/s" in first.stdout
+    again = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "0 runs computed, 40 reused" in again.stdout
+    assert "runs/s" not in again.stdout

@@ -103,9 +103,11 @@ def overall(episodes: dict[str, dict], seed: int = 0) -> dict:
 
 def headline(overall_scores: dict) -> str:
     """One line on how good the model is out of sample (or in sample, if that is all there is)."""
+    count = overall_scores["episodes"]
+    episodes = f"{count} episode" if count == 1 else f"{count} episodes"
     if "loo_brier" in overall_scores:
         return (
-            f"Out of sample (leave one episode out, {overall_scores['episodes']} episodes): Brier "
+            f"Out of sample (leave one episode out, {episodes}): Brier "
             f"{overall_scores['loo_brier']:.3f}, log score {overall_scores['loo_log_score']:.3f}; "
             f"base rate {overall_scores['base_rate_brier']:.3f} / "
             f"{overall_scores['base_rate_log_score']:.3f}; uncalibrated prior "
@@ -113,7 +115,7 @@ def headline(overall_scores: dict) -> str:
             f"{overall_scores.get('prior_log_score', float('nan')):.3f} (lower is better)."
         )
     return (
-        f"In sample ({overall_scores['episodes']} episodes): Brier {overall_scores['brier']:.3f}, "
+        f"In sample ({episodes}): Brier {overall_scores['brier']:.3f}, "
         f"log score {overall_scores['log_score']:.3f}; base rate "
         f"{overall_scores['base_rate_brier']:.3f} / {overall_scores['base_rate_log_score']:.3f} "
         "(lower is better; no out-of-sample score without a calibrated posterior)."
