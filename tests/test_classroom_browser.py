@@ -187,7 +187,8 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             # The covert act: seen by China and its target Iran, hidden from Russia and the board.
             expect(china.locator("#private")).to_contain_text(COVERT_TEXT)
             expect(iran.locator("#private")).to_contain_text(COVERT_TEXT)
-            expect(russia.locator("body")).not_to_contain_text("Covertly")
+            # (Russia's own advisor may suggest covert moves of Russia's: only China's is secret)
+            expect(russia.locator("body")).not_to_contain_text("promised financial projects")
             expect(board.locator("body")).not_to_contain_text("Covertly")
             expect(board.locator("#feed")).to_contain_text("Russia: Back Iran at the UN")
             before = white.request.get(f"{white_url}/export.json").json()

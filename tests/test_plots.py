@@ -241,8 +241,8 @@ def test_plot_command_draws_per_point_overlays_for_a_sweep(
     for name in ("outcome_war", "outcome_russia_max_support", "support_ladder", "fan_oil_price"):
         text = svg_text(figures / f"{name}.svg")
         # one row or panel per sweep point, labelled with its parameter value
-        assert "russia_ukraine_commitment = 0.1" in text, name
-        assert "russia_ukraine_commitment = 0.9" in text, name
+        assert "Russia's Ukraine commitment = 0.1" in text, name
+        assert "Russia's Ukraine commitment = 0.9" in text, name
         assert "tiny_grid" in text and "2 sweep points" in text, name
     assert "Wilson" in svg_text(figures / "outcome_war.svg")
     assert "first" in svg_text(figures / "first_events.svg")

@@ -145,7 +145,7 @@ def test_sweep_report_has_one_row_per_point(
     page = build_report(results, dpi=40)
     text = " ".join(parse(page).text)
     assert "parameter sweep" in text
-    assert "china_taiwan_tension = 0.1" in text and "china_taiwan_tension = 0.9" in text
+    assert "China's Taiwan tension = 0.1" in text and "China's Taiwan tension = 0.9" in text
     assert "Paired comparisons with the first point" in text
     assert "Point 1:" in text
     assert len(parse(page).images) == 2

@@ -63,5 +63,5 @@ def test_a_sweep_says_what_changes_the_answer(tmp_path: Path) -> None:
     run_batch(config, workers=1, out=tmp_path / "run", show_progress=False)
     headline = json.loads((tmp_path / "run" / "summary.json").read_text())["headline"]
     russia = next(m for m in headline["moves"] if m.startswith("Russia"))
-    assert "russia ukraine commitment = 0.05" in russia
-    assert "russia ukraine commitment moves it most" in russia
+    assert "Russia's Ukraine commitment = 0.05" in russia
+    assert "Russia's Ukraine commitment moves it most" in russia

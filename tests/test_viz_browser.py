@@ -60,18 +60,18 @@ def test_step_a_replication_and_replay_it_under_another_context(tmp_path) -> Non
             page.goto(f"http://127.0.0.1:{port}/")
             expect(page.get_by_text("Escalation ladder")).to_be_visible()
             expect(page.get_by_text("▶ 1 crisis")).to_be_visible()
-            expect(page.get_by_text("russia ukraine commitment 0.8")).to_be_visible()
+            expect(page.get_by_text("Russia's Ukraine commitment 0.8")).to_be_visible()
             page.get_by_role("button", name="Step").click()
             expect(page.get_by_text("Moves on turn 1")).to_be_visible()
             expect(page.get_by_role("cell", name="United States")).to_be_visible()
             expect(page.get_by_text("cost aversion", exact=False)).to_be_visible()
             # a context slider moved by the keyboard, then Reset: the crisis replays under it
-            slider = page.get_by_role("slider", name="russia ukraine commitment")
+            slider = page.get_by_role("slider", name="Russia's Ukraine commitment")
             slider.focus()
             for _ in range(4):
                 slider.press("ArrowLeft")
             page.get_by_role("button", name="Reset").click()
-            expect(page.get_by_text("russia ukraine commitment 0.6")).to_be_visible()
+            expect(page.get_by_text("Russia's Ukraine commitment 0.6")).to_be_visible()
             expect(page.get_by_text("Moves (press Step)")).to_be_visible()
             browser.close()
     finally:

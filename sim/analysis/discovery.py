@@ -5,7 +5,7 @@ package peels the input space down to boxes where the outcome is frequent: each 
 limits on the inputs, its coverage (the share of all cases of interest that fall inside) and its
 density (the share of cases inside that are of interest). Extra-trees feature scores (also EMA
 Workbench) rank the inputs by how much they tell about the outcome. Boxes are also written out
-in words: "Russia reaches economic lifeline or more when russia ukraine commitment < 0.3".
+in words: "Russia reaches economic lifeline or more when Russia's Ukraine commitment < 0.3".
 """
 
 from __future__ import annotations
@@ -47,8 +47,7 @@ def _unique_leaves(parameters: list[str]) -> bool:
     return len(set(leaves)) == len(leaves)
 
 
-def _condition(name: str, low: float, high: float, bounds: tuple[float, float]) -> str | None:
-    words = name.replace("_", " ")
+def _condition(words: str, low: float, high: float, bounds: tuple[float, float]) -> str | None:
     at_low, at_high = low <= bounds[0] + 1e-12, high >= bounds[1] - 1e-12
     if at_low and at_high:
         return None
@@ -59,10 +58,14 @@ def _condition(name: str, low: float, high: float, bounds: tuple[float, float]) 
     return f"{fmt.number(low)} < {words} < {fmt.number(high)}"
 
 
-def box_words(outcome: Outcome, limits: dict[str, list[float]], bounds: dict) -> str:
+def box_words(
+    outcome: Outcome, limits: dict[str, list[float]], bounds: dict, words: dict[str, str]
+) -> str:
     """A box in words: the outcome, `when`, and each restricted input's condition."""
     conditions = [
-        c for name, (lo, hi) in limits.items() if (c := _condition(name, lo, hi, bounds[name]))
+        c
+        for name, (lo, hi) in limits.items()
+        if (c := _condition(words[name], lo, hi, bounds[name]))
     ]
     if not conditions:
         return f"{outcome.words} anywhere in the design"
@@ -106,6 +109,10 @@ def discover(results: Results, expression: str, seed: int = 0) -> dict[str, Any]
             f"'{expression} > {fmt.number(float(outcome.values.median()))}'"
         )
     inputs = _inputs(results)
+    input_words = {
+        column: results.labels.parameter(path)
+        for column, path in zip(inputs.columns, results.parameters, strict=True)
+    }
     y = outcome.values.to_numpy(dtype=bool)
     if y.all() or not y.any():
         raise WargameError(
@@ -142,7 +149,7 @@ def discover(results: Results, expression: str, seed: int = 0) -> dict[str, Any]
                     "density": float(row["density"]),
                     "mass": float(row["mass"]),
                     "restricted": int(row["res_dim"]),
-                    "words": box_words(outcome, limits, bounds),
+                    "words": box_words(outcome, limits, bounds, input_words),
                     "peeling": trajectory[["coverage", "density", "mass", "res_dim"]]
                     .astype(float)
                     .to_dict("records"),
@@ -155,6 +162,7 @@ def discover(results: Results, expression: str, seed: int = 0) -> dict[str, Any]
         "base_rate": float(y.mean()),
         "n": int(y.size),
         "inputs": {c: list(b) for c, b in bounds.items()},
+        "input_words": input_words,
         "boxes": boxes,
         "feature_scores": feature_scores(inputs, y, seed),
     }
@@ -183,9 +191,10 @@ def markdown(found: dict[str, Any]) -> str:
             "the runs inside have the outcome)."
         )
     scores = sorted(found["feature_scores"].items(), key=lambda item: -item[1])
+    words = found.get("input_words", {})
     lines += [
         "",
         "Inputs by feature score (extra trees): "
-        + ", ".join(f"{name.replace('_', ' ')} {fmt.number(score)}" for name, score in scores),
+        + ", ".join(f"{words.get(name, name)} {fmt.number(score)}" for name, score in scores),
     ]
     return "\n".join(lines) + "\n"

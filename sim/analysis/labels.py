@@ -18,6 +18,17 @@ if TYPE_CHECKING:
 
 _ACRONYMS = {"us": "US", "uk": "UK", "un": "UN", "brics": "BRICS", "sco": "SCO", "uae": "UAE"}
 
+#: the context a scenario sets, in words (the inputs that sweeps vary most often)
+CONTEXT_TEXT = {
+    "russia_ukraine_commitment": "Russia's Ukraine commitment",
+    "china_taiwan_tension": "China's Taiwan tension",
+    "sanctions_intensity": "sanctions intensity",
+    "secondary_sanctions_on_china": "US secondary sanctions on China",
+    "us_regime_change_intent": "US regime-change intent",
+    "gulf_china_trade": "Gulf-China trade",
+    "israel_domestic_hawkishness": "Israel's domestic hawkishness",
+}
+
 
 def readable(name: str) -> str:
     """`direct_intervention` -> `direct intervention`; `alignment_against_us` -> `... US`."""
@@ -266,9 +277,16 @@ class Labels:
         return self._text(name)[2]
 
     def parameter(self, path: str) -> str:
-        """A swept parameter in words: `context.russia_ukraine_commitment` -> `Russia's ...`."""
-        leaf = path.rsplit(".", 1)[-1]
-        return readable(leaf)
+        """A swept parameter in words: `context.russia_ukraine_commitment` -> `Russia's Ukraine
+        commitment`, `actors.russia.weights.gulf_ties` -> `Russia's weight on gulf ties`."""
+        parts = path.split(".")
+        leaf = parts[-1]
+        if parts[0] == "actors" and len(parts) >= 3:
+            who = self.label(parts[1])
+            if len(parts) == 4 and parts[2] == "weights":
+                return f"{who}'s weight on {readable(leaf)}"
+            return f"{who}'s {readable(leaf)}"
+        return CONTEXT_TEXT.get(leaf, readable(leaf))
 
     def category(self, value: str) -> str:
         """A category of a categorical outcome in words."""

@@ -37,23 +37,16 @@ class Point:
     frame: pd.DataFrame
 
 
-def short_names(parameters: Sequence[str]) -> dict[str, str]:
-    short = {p: p.rsplit(".", 1)[-1] for p in parameters}
-    if len(set(short.values())) < len(short):
-        return {p: p for p in parameters}
-    return short
-
-
 def point_labels(results: Results) -> dict[int, str]:
     """A readable label per sweep point or scenario (parameters one per line)."""
     table = results.points.sort_values("point")
     parameters = results.parameters
-    short = short_names(parameters)
+    words = results.labels
     several_scenarios = table["scenario"].nunique() > 1
     labels = {}
     for _, row in table.iterrows():
         parts = [str(row["scenario"])] if several_scenarios or not parameters else []
-        parts += [f"{short[p]} = {fmt.value(row[p])}" for p in parameters]
+        parts += [f"{words.parameter(p)} = {fmt.value(row[p])}" for p in parameters]
         labels[int(row["point"])] = "\n".join(parts)
     return labels
 

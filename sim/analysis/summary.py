@@ -91,7 +91,8 @@ def comparison_markdown(
     for comparison in comparisons:
         a, b = comparison["reference"], comparison["point"]
         lines += [
-            f"### {_point_label(b)} minus {_point_label(a)} (paired by replication)",
+            f"### {_point_label(b, labels)} minus {_point_label(a, labels)} "
+            "(paired by replication)",
             "",
             "| Outcome | reference | this point | difference | 95 % interval | pairs |",
             "|---|---|---|---|---|---|",
@@ -106,8 +107,15 @@ def comparison_markdown(
     return lines
 
 
-def _point_label(point: dict[str, Any]) -> str:
-    parameters = ", ".join(f"{k}={fmt.value(v)}" for k, v in point.get("parameters", {}).items())
+def _parameter(path: str, labels: Labels | None) -> str:
+    """A swept parameter in words (the scenario's labels when there are any)."""
+    return labels.parameter(path) if labels is not None else readable(path.rsplit(".", 1)[-1])
+
+
+def _point_label(point: dict[str, Any], labels: Labels | None = None) -> str:
+    parameters = ", ".join(
+        f"{_parameter(k, labels)} = {fmt.value(v)}" for k, v in point.get("parameters", {}).items()
+    )
     return f"{point['scenario']}" + (f" ({parameters})" if parameters else "")
 
 
@@ -125,7 +133,7 @@ def summary_markdown(summary: dict[str, Any], title: str, labels: Labels | None 
         lines += overview_markdown(summary)
     else:
         for block in summary["per_point"]:
-            title = f"Point {block['point']}: {_point_label(block)}"
+            title = f"Point {block['point']}: {_point_label(block, labels)}"
             body = block_markdown(block, title, labels)
             lines += ["#" + line if line.startswith("#") else line for line in body.splitlines()]
             lines.append("")
@@ -148,15 +156,14 @@ def point_table(outcomes: pd.DataFrame, parameters: list[str]) -> list[dict[str,
     ]
 
 
-def point_names(points: list[dict[str, Any]]) -> dict[int, str]:
-    """Each point in words for sentences: `ukraine_ceasefire`, `china taiwan tension = 0.9`."""
+def point_names(points: list[dict[str, Any]], labels: Labels | None = None) -> dict[int, str]:
+    """Each point in words for sentences: `ukraine_ceasefire`, `China's Taiwan tension = 0.9`."""
     names = {}
     several = len({p["scenario"] for p in points}) > 1
     for point in points:
         parts = [point["scenario"]] if several or not point["parameters"] else []
         parts += [
-            f"{readable(k.rsplit('.', 1)[-1])} = {fmt.value(v)}"
-            for k, v in point["parameters"].items()
+            f"{_parameter(k, labels)} = {fmt.value(v)}" for k, v in point["parameters"].items()
         ]
         names[point["point"]] = ", ".join(parts)
     return names
@@ -166,7 +173,7 @@ def verdict(outcomes: pd.DataFrame, labels: Labels, parameters: list[str]) -> di
     """The headline of a run (see `sim.analysis.headline`), with its points named in words."""
     from sim.analysis.headline import headline
 
-    names = point_names(point_table(outcomes, parameters))
+    names = point_names(point_table(outcomes, parameters), labels)
     return stats._to_builtin(headline(outcomes, labels, parameters, names))
 
 

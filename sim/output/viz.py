@@ -75,6 +75,7 @@ def model_params(scenario: Scenario, seed: int, config: str) -> dict[str, Any]:
             "label": "Seed",
         },
     }
+    words = Labels.from_scenario(scenario)
     for name in Context.model_fields:
         params[name] = {
             "type": "SliderFloat",
@@ -82,7 +83,7 @@ def model_params(scenario: Scenario, seed: int, config: str) -> dict[str, Any]:
             "min": 0.0,
             "max": 1.0,
             "step": 0.05,
-            "label": readable(name),
+            "label": words.parameter(f"context.{name}"),
         }
     return params
 
@@ -151,7 +152,8 @@ def Ladder(model: CrisisModel) -> None:
     update_counter.get()
     labels = Labels.from_scenario(model.crisis)
     context = ", ".join(
-        f"{readable(name)} {fmt.number(central(getattr(model.crisis.context, name)))}"
+        f"{labels.parameter(f'context.{name}')} "
+        f"{fmt.number(central(getattr(model.crisis.context, name)))}"
         for name in Context.model_fields
     )
     with solara.Card("Escalation ladder"), solara.Column(gap="2px"):
