@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.batch.runfolder import atomic_write_parquet
 from sim.engine.model import CrisisModel
 from sim.engine.streams import ReplicationStreams
 from sim.evidence.episodes import Episode
-from sim.evidence.files import write_parquet
 from sim.evidence.simulate import Event, episode_seed, events_of, record_kernel, with_values
 from sim.scenario.distributions import Param, draw
 
@@ -127,6 +127,8 @@ def simulate(
     """
     frames: dict[str, pd.DataFrame] = {}
     todo: list[tuple[Episode, Path | None]] = []
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
     for episode in episodes:
         path = None
         if cache is not None:
@@ -144,7 +146,7 @@ def simulate(
 
     def finished(episode: Episode, path: Path | None, frame: pd.DataFrame) -> None:
         if path is not None:
-            write_parquet(path, frame)
+            atomic_write_parquet(path, frame)
         frames[episode.name] = frame
         if progress:
             progress(episode.name, reused=False)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.evidence.files import parquet_bytes, write_bytes
+from sim.batch.runfolder import atomic_write_bytes, parquet_bytes
 from sim.scenario.config import CONFIG_ROOT, located_error
 from sim.scenario.errors import ConfigError, WargameError
 
@@ -223,11 +223,12 @@ def write_posterior(folder: Path, meta: dict, particles: pd.DataFrame) -> Path:
     """Write particles, then the YAML that points to them; old particle files are removed."""
     data = parquet_bytes(particles)
     name = f"particles-{hashlib.sha256(data).hexdigest()[:12]}.parquet"
-    write_bytes(folder / name, data)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(folder / name, data)
     meta = {**meta, "particles": name}
     target = folder / "posterior.yaml"
     text = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
-    write_bytes(target, text.encode("utf-8"))
+    atomic_write_bytes(target, text.encode("utf-8"))
     for old in folder.glob("particles-*.parquet"):
         if old.name != name:
             old.unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.evidence.files import write_text
+from sim.batch.runfolder import atomic_write_text
 from sim.evidence.posterior import describe
 from sim.scenario.config import _display, apply_override, load_tree, resolve_path
 
@@ -29,5 +29,5 @@ def record_parameters(path: str | Path, overrides: tuple[str, ...], folder: Path
     """Write which parameters a batch used into its folder (`parameters.json`) and return the
     line that says so, with the model's out-of-sample score."""
     provenance = parameters_of(path, overrides)
-    write_text(Path(folder) / PARAMETERS_JSON, json.dumps(provenance, indent=2) + "\n")
+    atomic_write_text(Path(folder) / PARAMETERS_JSON, json.dumps(provenance, indent=2) + "\n")
     return provenance["line"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.batch.runfolder import atomic_write_text
 from sim.evidence import figures
 from sim.evidence.calibration import (
     Calibration,
@@ -17,7 +18,6 @@ from sim.evidence.calibration import (
     posterior_meta,
 )
 from sim.evidence.episodes import EPISODE_ROOT, load_library
-from sim.evidence.files import write_text
 from sim.evidence.population import event_probabilities
 from sim.evidence.posterior import SHIPPED, load_posterior, write_posterior
 from sim.evidence.provenance import parameters_of
@@ -31,9 +31,9 @@ def _write_outputs(
     out: Path, document: dict, title: str, parameters_line: str, prior_label: str | None = None
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "validation.json", json.dumps(document, indent=2, default=float) + "\n")
+    atomic_write_text(out / "validation.json", json.dumps(document, indent=2, default=float) + "\n")
     label = prior_label or "uncalibrated prior"
-    write_text(out / "validation.md", markdown(document, title, parameters_line, label))
+    atomic_write_text(out / "validation.md", markdown(document, title, parameters_line, label))
     plots = out / "plots"
     plots.mkdir(exist_ok=True)
     figures.save(figures.reliability(document), plots / "reliability.png")
@@ -164,8 +164,8 @@ def run_calibration(
         f"{meta['diagnostics']['effective_sample_size']}.",
         prior_label="calibration prior (population)",
     )
-    write_text(out / "diagnostics.json", json.dumps(meta, indent=2, default=float) + "\n")
-    write_text(out / "diagnostics.md", diagnostics_markdown(meta))
+    atomic_write_text(out / "diagnostics.json", json.dumps(meta, indent=2, default=float) + "\n")
+    atomic_write_text(out / "diagnostics.md", diagnostics_markdown(meta))
     figures.save(
         figures.parameters(
             meta["parameters"], result.population.theta, result.names, result.weights

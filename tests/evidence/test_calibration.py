@@ -109,7 +109,7 @@ def test_an_interrupted_write_leaves_the_old_posterior_whole(
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    import sim.evidence.files as files_module
+    import sim.batch.runfolder as files_module
     import sim.evidence.posterior as posterior_module
 
     monkeypatch.setattr(files_module.os, "fsync", killed)
@@ -126,7 +126,6 @@ def test_leave_one_out_weights_ignore_the_held_out_episode():
     loglik = {"a": np.array([0.0, -5.0, -1.0]), "b": np.array([-3.0, 0.0, -1.0])}
     without_a = weigh(loglik, leave_out="a")
     assert without_a == pytest.approx(weigh({"b": loglik["b"]}))
-    assert np.argmax(weigh(loglik)) != np.argmax(without_a) or True
     assert np.argmax(without_a) == 1 and np.argmax(weigh({"a": loglik["a"]})) == 0
 
 
