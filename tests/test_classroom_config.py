@@ -53,6 +53,18 @@ def test_the_shipped_classroom_scenario_has_three_teams_and_events():
             3,
         ),
         (
+            "classroom:\n  deadline_minutes: .nan\n",
+            "classroom.deadline_minutes",
+            "finite number",
+            3,
+        ),
+        (
+            "classroom:\n  events:\n    - {name: x, note: y, effects: {oil_price: .inf}}\n",
+            "classroom.events.0.effects.oil_price",
+            "finite number",
+            None,
+        ),
+        (
             "classroom:\n  teams:\n    - {actor: iran, name: A}\n    - {actor: iran, name: B}\n",
             "classroom",
             "each team actor must be unique (repeated: iran)",
