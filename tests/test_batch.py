@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -317,6 +318,13 @@ def test_summary_and_compare_commands(tmp_path):
     )
     assert "paired by replication" in compared.stdout
     assert "russia_max_support" in compared.stdout
+    # a probability reads as a percentage and its change in percentage points
+    war = next(line for line in compared.stdout.splitlines() if line.startswith("| US-Iran war"))
+    assert re.fullmatch(
+        r"\| US-Iran war.* \| [\d.]+ % \| [\d.]+ % \| [+-][\d.]+ pp "
+        r"\| [+-][\d.]+ to [+-][\d.]+ pp \| 300 \|",
+        war,
+    ), war
     missing = subprocess.run(
         [WARGAME, "summary", str(tmp_path / "nothing")], capture_output=True, text=True
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -146,3 +147,16 @@ def test_the_report_shows_the_discovery_boxes(
     monkeypatch.setattr(gallery, "figure_specs", lambda _: ([], []))  # the tables are the point
     page = html.unescape(report.build_report(sample))
     assert 'id="discovery"' in page and found["boxes"][0]["words"] in page
+
+
+def test_a_malformed_outcome_expression_is_one_line_in_our_words(sample: Results) -> None:
+    with pytest.raises(WargameError) as caught:
+        sweeps.evaluate(sample, "war and (")
+    message = str(caught.value)
+    assert message.startswith("--outcome: cannot read 'war and ('") and "\n" not in message
+    assert "EOF" not in message  # not Python's own words
+
+
+def test_compare_names_the_folder_that_is_a_sweep(sample: Results) -> None:
+    with pytest.raises(WargameError, match=f"^{re.escape(str(sample.path))}: compare takes two"):
+        sample.compare(sample)

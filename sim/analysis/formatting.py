@@ -70,6 +70,14 @@ def percent_interval(low: Any, high: Any) -> str:
     return f"{lo * 100:.1f}–{hi * 100:.1f} %"
 
 
+def points_interval(low: Any, high: Any) -> str:
+    """`+1.0 to +3.2 pp`: an interval on a difference of probabilities."""
+    lo, hi = _finite(low), _finite(high)
+    if lo is None or hi is None:
+        return MISSING
+    return f"{lo * 100:+.1f} to {hi * 100:+.1f} pp"
+
+
 def interval(low: Any, high: Any, sign: bool = False) -> str:
     """`0.82 to 1.05` (numbers formatted by `number`)."""
     if _finite(low) is None or _finite(high) is None:

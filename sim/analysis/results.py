@@ -263,11 +263,12 @@ class Results:
         Paired by replication when both runs used the same master seed (common random
         numbers), otherwise an independent-samples comparison.
         """
-        if self.outcomes.point.nunique() > 1 or other.outcomes.point.nunique() > 1:
-            raise ResultsFolderError(
-                "compare takes two single-scenario runs; a sweep's summary already holds "
-                "paired comparisons of its points"
-            )
+        for results in (self, other):
+            if results.outcomes.point.nunique() > 1:
+                raise ResultsFolderError(
+                    f"{results.path}: compare takes two single-scenario runs, and this is a "
+                    "sweep (its summary already holds paired comparisons of its points)"
+                )
         fields = [
             f
             for f in self.fields

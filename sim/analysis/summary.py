@@ -98,10 +98,16 @@ def comparison_markdown(
             "|---|---|---|---|---|---|",
         ]
         for name, diff in comparison["differences"].items():
+            # probabilities read as percentages and their differences as percentage points
+            if diff.get("kind") == "probability":
+                level, change = fmt.percent, fmt.points(diff["difference"])
+                spread = fmt.points_interval(*diff["ci"])
+            else:
+                level, change = fmt.number, fmt.number(diff["difference"], sign=True)
+                spread = fmt.interval(*diff["ci"], sign=True)
             lines.append(
-                f"| {outcome_name(name, labels)} | {fmt.number(diff['mean_a'])} | "
-                f"{fmt.number(diff['mean_b'])} | {fmt.number(diff['difference'], sign=True)} | "
-                f"{fmt.interval(*diff['ci'], sign=True)} | {fmt.count(diff['n_pairs'])} |"
+                f"| {outcome_name(name, labels)} | {level(diff['mean_a'])} | "
+                f"{level(diff['mean_b'])} | {change} | {spread} | {fmt.count(diff['n_pairs'])} |"
             )
         lines.append("")
     return lines

@@ -63,8 +63,11 @@ def evaluate(results: Results, expression: str) -> Outcome:
         )
     try:
         values = frame.eval(expression, engine="python")
-    except Exception as exc:  # pandas raises many kinds for a malformed expression
-        raise WargameError(f"--outcome: cannot evaluate {expression!r} ({exc})") from None
+    except Exception:  # pandas raises many kinds, in Python's words, for a malformed expression
+        raise WargameError(
+            f"--outcome: cannot read {expression!r} (expected a condition such as "
+            "'war and russia_max_support >= 3', with balanced brackets)"
+        ) from None
     if not isinstance(values, pd.Series) or len(values) != len(frame):
         raise WargameError(f"--outcome: {expression!r} is not one value per replication")
     is_probability = pd.api.types.is_bool_dtype(values)
