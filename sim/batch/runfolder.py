@@ -335,29 +335,28 @@ def finished_chunks(
     return chunks
 
 
-def iter_chunk_arrow(folder: Path, kind: str, chunks: Iterable[Chunk]) -> Iterator[pa.Table]:
-    """The tables of one kind of the given chunks, in chunk order, one at a time (Arrow)."""
+def _chunk_tables(folder: Path, kind: str, chunks: Iterable[Chunk]) -> Iterator[Path]:
+    """The files of one kind of the given chunks that exist, in chunk order."""
     directory = folder / CHUNKS
     for chunk in sorted(chunks):
         path = directory / f"{chunk.stem}.{kind}.parquet"
         if path.is_file():
-            yield pq.read_table(path)
+            yield path
+
+
+def iter_chunk_arrow(folder: Path, kind: str, chunks: Iterable[Chunk]) -> Iterator[pa.Table]:
+    """The tables of one kind of the given chunks, in chunk order, one at a time (Arrow)."""
+    return (pq.read_table(path) for path in _chunk_tables(folder, kind, chunks))
 
 
 def iter_chunk_frames(folder: Path, kind: str, chunks: Iterable[Chunk]) -> Iterator[pd.DataFrame]:
     """The tables of one kind of the given chunks, in chunk order, one at a time."""
-    directory = folder / CHUNKS
-    for chunk in sorted(chunks):
-        path = directory / f"{chunk.stem}.{kind}.parquet"
-        if path.is_file():
-            yield pd.read_parquet(path)
+    return (pd.read_parquet(path) for path in _chunk_tables(folder, kind, chunks))
 
 
 def read_chunk_tables(folder: Path, kind: str, chunks: Iterable[Chunk]) -> list[pd.DataFrame]:
     """The tables of one kind of the given chunks (those that have one)."""
-    directory = folder / CHUNKS
-    paths = [directory / f"{chunk.stem}.{kind}.parquet" for chunk in sorted(chunks)]
-    return [pd.read_parquet(p) for p in paths if p.is_file()]
+    return list(iter_chunk_frames(folder, kind, chunks))
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

@@ -28,19 +28,24 @@ class _Distribution(BaseModel):
         raise NotImplementedError
 
 
-class Uniform(_Distribution):
-    dist: Literal["uniform"]
+class _Bounded(_Distribution):
+    """A distribution on [low, high]: the bounds must be in order, and they are its support."""
+
     low: float
     high: float
 
     @model_validator(mode="after")
-    def _ordered(self) -> Uniform:
+    def _ordered(self) -> _Bounded:
         if self.high < self.low:
             raise ValueError(f"high ({self.high}) must be >= low ({self.low})")
         return self
 
     def support(self) -> tuple[float, float]:
         return self.low, self.high
+
+
+class Uniform(_Bounded):
+    dist: Literal["uniform"]
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         return self.low + (self.high - self.low) * u
@@ -111,7 +116,7 @@ class Triangular(_Distribution):
         return (self.low + self.mode + self.high) / 3
 
 
-class Beta(_Distribution):
+class Beta(_Bounded):
     """Beta(a, b) rescaled to [low, high]."""
 
     dist: Literal["beta"]
@@ -119,15 +124,6 @@ class Beta(_Distribution):
     b: float = Field(gt=0)
     low: float = 0.0
     high: float = 1.0
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Beta:
-        if self.high < self.low:
-            raise ValueError(f"high ({self.high}) must be >= low ({self.low})")
-        return self
-
-    def support(self) -> tuple[float, float]:
-        return self.low, self.high
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         from scipy import special
