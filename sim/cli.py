@@ -70,7 +70,7 @@ def run(
 ):
     """Play one replication of CONFIG and tell its story turn by turn."""
     from sim.engine.model import CrisisModel
-    from sim.engine.narrative import narrate
+    from sim.output.narrative import narrate
     from sim.scenario.config import load_scenario
 
     scenario = load_scenario(config, with_prior(overrides, prior))
@@ -99,7 +99,7 @@ def outcome_lines(record: dict, scenario) -> str:
         rows.append((labels.outcome(key), shown, key))
     words = max(len(row[0]) for row in rows)
     values = max(len(row[1]) for row in rows)
-    return "\n".join(f"  {name:<{words}}  {shown:<{values}}  [{key}]" for name, shown, key in rows)
+    return "\n".join(f"  {name:<{words}}  {shown:<{values}}  `{key}`" for name, shown, key in rows)
 
 
 @cli.command()

@@ -159,5 +159,5 @@ def test_interests_are_named_in_words_with_their_proper_nouns():
     text = CliRunner().invoke(cli, ["brief", CONFIG, "--actor", "china"]).output
     for factor in China.FACTORS:
         assert f"| {readable(factor)} |" in text, factor
-    assert "| alignment against US |" in text and "| BRICS SCO credibility |" in text
+    assert "| alignment against US |" in text and "| BRICS/SCO credibility |" in text
     assert "against us" not in text

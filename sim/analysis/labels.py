@@ -16,7 +16,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sim.scenario.config import Scenario
 
-_ACRONYMS = {"us": "US", "uk": "UK", "un": "UN", "brics": "BRICS", "sco": "SCO", "uae": "UAE"}
+#: words that keep their capitals inside a name made of ids (`outreach_to_tehran` -> `outreach
+#: to Tehran`): acronyms, and the places, peoples and bodies the model's ids mention
+# fmt: off
+PROPER_WORDS = {word.lower(): word for word in (
+    "US", "UK", "UN", "EU", "UAE", "BRICS", "SCO", "IAEA", "OPEC", "NATO", "Brent",
+    "Iran", "Iranian", "Tehran", "Israel", "Israeli", "Russia", "Russian", "Moscow",
+    "China", "Chinese", "Beijing", "Taiwan", "Ukraine", "Gulf", "Hormuz", "Saudi", "Arabia",
+    "Qatar", "Qatari", "Emirati", "Washington", "American", "Fordow", "Natanz", "Isfahan",
+    "Kharg", "Houthi", "Houthis", "Hezbollah",
+)}
+# fmt: on
+#: runs of words read as one name (`brics_sco_credibility` -> `BRICS/SCO credibility`)
+_PHRASES = {("BRICS", "SCO"): "BRICS/SCO"}
+#: first words of a country's name that take the article in a sentence (`the United States`)
+_TAKES_ARTICLE = {"United", "Islamic", "Republic", "Kingdom", "Netherlands", "Philippines"}
 
 #: the context a scenario sets, in words (the inputs that sweeps vary most often)
 CONTEXT_TEXT = {
@@ -31,8 +45,31 @@ CONTEXT_TEXT = {
 
 
 def readable(name: str) -> str:
-    """`direct_intervention` -> `direct intervention`; `alignment_against_us` -> `... US`."""
-    return " ".join(_ACRONYMS.get(word, word) for word in str(name).split("_"))
+    """An id in words, proper nouns kept: `direct_intervention` -> `direct intervention`,
+    `alignment_against_us` -> `alignment against US`, `outreach_to_tehran` -> `outreach to
+    Tehran`, `brics_sco_credibility` -> `BRICS/SCO credibility`."""
+    words = [PROPER_WORDS.get(word.lower(), word) for word in str(name).split("_") if word]
+    for phrase, joined in _PHRASES.items():
+        for i in range(len(words) - len(phrase), -1, -1):
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                words[i : i + len(phrase)] = [joined]
+    return " ".join(words)
+
+
+def in_sentence(name: str) -> str:
+    """A country's name as a sentence uses it: `the United States`, `Russia`."""
+    first = name.split(" ", 1)[0]
+    return f"the {name}" if first in _TAKES_ARTICLE else name
+
+
+def possessive(name: str) -> str:
+    """`Russia's`, `the United Arab Emirates'` (a name ending in s takes the apostrophe only)."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def sentence(text: str) -> str:
+    """Text with its first letter capitalised, for a heading or the start of a sentence."""
+    return text[:1].upper() + text[1:] if text else text
 
 
 def rung_label(ladder: Sequence[str], level: int) -> str:
@@ -40,6 +77,12 @@ def rung_label(ladder: Sequence[str], level: int) -> str:
     name = ladder[level] if 0 <= level < len(ladder) else f"rung {level}"
     return f"{level} {readable(name)}"
 
+
+#: how a crisis ended (the end-state categories), where the name alone does not say it
+END_STATE_TEXT = {
+    "horizon": "unresolved at the horizon",
+    "ongoing": "still under way",
+}
 
 #: outcome field -> (the question it answers, its axis label with units, a short name for
 #: tables); {days} is the length of a turn, {top} the top rung of the ladder it counts on
@@ -124,12 +167,13 @@ OUTCOME_TEXT: dict[str, tuple[str, str, str]] = {
     ),
 }
 
-#: per-actor outcome suffix -> (question, axis label, short name); {who} is the actor's label
+#: per-actor outcome suffix -> (question, axis label, short name); {who} is the actor's name as
+#: a sentence uses it (`the United States`), {whose} its possessive (`the United States'`)
 ACTOR_OUTCOME_TEXT: dict[str, tuple[str, str, str]] = {
     "max_support": (
         "How far does {who} go to support Iran?",
-        "{who}'s highest support level (0-{top} ladder)",
-        "{who}'s highest support level",
+        "{whose} highest support level (0-{top} ladder)",
+        "{whose} highest support level",
     ),
     "intervened": (
         "Does {who} intervene militarily?",
@@ -143,8 +187,8 @@ ACTOR_OUTCOME_TEXT: dict[str, tuple[str, str, str]] = {
     ),
     "max_action": (
         "How far does {who} go?",
-        "{who}'s highest move",
-        "{who}'s highest move",
+        "{whose} highest move",
+        "{whose} highest move",
     ),
     "strike_turns": (
         "How long does {who} strike Iran?",
@@ -153,8 +197,8 @@ ACTOR_OUTCOME_TEXT: dict[str, tuple[str, str, str]] = {
     ),
     "stance": (
         "What does {who} do at the end of the crisis?",
-        "{who}'s last move",
-        "{who}'s last move",
+        "{whose} last move",
+        "{whose} last move",
     ),
 }
 
@@ -235,7 +279,15 @@ class Labels:
 
     def label(self, actor: str) -> str:
         """The actor's name as the scenario writes it (`Russia`, `Saudi Arabia`)."""
-        return self.actor_labels.get(actor, readable(actor).title())
+        return self.actor_labels.get(actor, sentence(readable(actor)))
+
+    def who(self, actor: str) -> str:
+        """The actor's name inside a sentence: `Russia`, `the United Arab Emirates`."""
+        return in_sentence(self.label(actor))
+
+    def whose(self, actor: str) -> str:
+        """The actor's possessive: `Russia's`, `the United Arab Emirates'`."""
+        return possessive(self.who(actor))
 
     def _actor_field(self, name: str) -> tuple[str, str] | None:
         """(actor, suffix) for a per-actor field: `russia_max_support`, `gulf_uae_stance`."""
@@ -254,12 +306,12 @@ class Labels:
         split = self._actor_field(name)
         if split is not None:
             actor, suffix = split
-            who = self.label(actor)
+            who, whose = self.who(actor), self.whose(actor)
             if suffix in ACTOR_OUTCOME_TEXT:
                 top = len(self.support_ladder) - 1
                 texts = ACTOR_OUTCOME_TEXT[suffix]
-                return tuple(t.format(who=who, days=days, top=top) for t in texts)  # type: ignore[return-value]
-            words = f"{who}: {readable(suffix)}"
+                return tuple(t.format(who=who, whose=whose, days=days, top=top) for t in texts)  # type: ignore[return-value]
+            words = f"{self.label(actor)}: {readable(suffix)}"
             return f"How is {words} distributed?", words, words
         words = readable(name)
         return f"How is {words} distributed?", words, words
@@ -282,12 +334,22 @@ class Labels:
         parts = path.split(".")
         leaf = parts[-1]
         if parts[0] == "actors" and len(parts) >= 3:
-            who = self.label(parts[1])
+            whose = self.whose(parts[1])
             if len(parts) == 4 and parts[2] == "weights":
-                return f"{who}'s weight on {readable(leaf)}"
-            return f"{who}'s {readable(leaf)}"
+                return f"{whose} weight on {readable(leaf)}"
+            return f"{whose} {readable(leaf)}"
         return CONTEXT_TEXT.get(leaf, readable(leaf))
 
     def category(self, value: str) -> str:
-        """A category of a categorical outcome in words."""
-        return readable(value) if value else "(no move)"
+        """A category of a categorical outcome in words (a move, or how the crisis ended)."""
+        if not value:
+            return "(no move)"
+        return END_STATE_TEXT.get(value, readable(value))
+
+    def factor(self, name: str) -> str:
+        """A decision factor in words: `brics_sco_credibility` -> `BRICS/SCO credibility`."""
+        return readable(name)
+
+    def action(self, name: str) -> str:
+        """A move in words: `outreach_to_tehran` -> `outreach to Tehran`."""
+        return readable(name)
