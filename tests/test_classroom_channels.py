@@ -10,7 +10,7 @@ import stat
 import urllib.request
 
 import pytest
-from classroom.helpers import FakeClock, call, new_session, post_form, serve
+from classroom.helpers import CONFIG, FakeClock, call, free_port, new_session, post_form, serve
 from click.testing import CliRunner
 
 from sim.classroom import commands
@@ -327,3 +327,20 @@ def test_a_game_file_of_the_older_format_is_upgraded_without_losing_its_links(tm
     assert not any(t.encode() in raw for t in [facilitator, *tokens.values()])
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
     assert GameSession.open(db).team_tokens == tokens  # and it opens again as it is
+
+
+def test_links_are_printed_again_with_the_port_the_game_was_served_on(tmp_path, monkeypatch):
+    db = tmp_path / "g.sqlite"
+    served = []
+    monkeypatch.setattr(commands, "serve", lambda app, host, port: served.append((host, port)))
+    port = free_port()
+    result = CliRunner().invoke(commands.classroom, [CONFIG, "--db", str(db), "--port", str(port)])
+    assert result.exit_code == 0, result.output
+    assert served == [("127.0.0.1", port)]
+    printed = [line for line in result.output.splitlines() if "http://" in line]
+    assert printed and all(f"http://127.0.0.1:{port}/" in line for line in printed)
+    again = CliRunner().invoke(commands.links, [str(db)])
+    assert again.exit_code == 0, again.output
+    assert [line for line in again.output.splitlines() if "http://" in line] == printed
+    elsewhere = CliRunner().invoke(commands.links, [str(db), "--port", "8123"])
+    assert "White cell (facilitator): http://127.0.0.1:8123/f/" in elsewhere.output

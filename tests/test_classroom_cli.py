@@ -1,5 +1,6 @@
-"""Bad input to the classroom commands, through the real `wargame` command: one line on stderr
-and exit code 2, never a traceback, and no game file left behind that cannot be opened."""
+"""Bad input to the classroom commands (and to `wargame viz`, which serves its page the same
+way), through the real `wargame` command: one line on stderr and exit code 2, never a
+traceback, and no game file left behind that cannot be opened."""
 
 from __future__ import annotations
 
@@ -62,11 +63,18 @@ CASES: dict[str, tuple[list[str], str]] = {
     ),
     "classroom on a port in use": (
         ["classroom", CONFIG, "--db", "{tmp}/new.sqlite", "--port", "{busy}"],
-        "error: cannot listen on 127.0.0.1:{busy}: Address already in use",
+        "error: cannot listen on 127.0.0.1:{busy}: Address already in use; "
+        "choose another port with --port",
     ),
     "classroom on an address of another machine": (
         ["classroom", CONFIG, "--db", "{tmp}/new.sqlite", "--host", "192.0.2.1"],
-        "error: cannot listen on 192.0.2.1:8000: Cannot assign requested address",
+        "error: cannot listen on 192.0.2.1:8000: Cannot assign requested address; "
+        "give an address of this machine with --host",
+    ),
+    "viz on a port in use": (
+        ["viz", str(REPO / "configs" / "baseline.yaml"), "--port", "{busy}"],
+        "error: cannot listen on 127.0.0.1:{busy}: Address already in use; "
+        "choose another port with --port",
     ),
 }
 

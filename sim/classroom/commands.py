@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from pathlib import Path
 
 import click
 
 from sim.scenario.errors import WargameError
+from sim.serving import check_port, is_loopback, link_host, serve
+
+#: where a game is served unless told otherwise, and where its links point
+HOST, PORT = "127.0.0.1", 8000
 
 OVERRIDE_HELP = "Override a scenario value, e.g. --set classroom.deadline_minutes=5"
 #: a master seed: NumPy seeds from whole numbers >= 0 only
@@ -89,52 +91,12 @@ def play(
     TerminalGame(session, config).run()
 
 
-def _link_host(host: str) -> str:
-    """The address to print in links: the machine's own address when serving every interface."""
-    if host in ("0.0.0.0", "::", ""):
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-                probe.connect(("192.0.2.1", 9))  # no packet is sent for a UDP connect
-                return probe.getsockname()[0]
-        except OSError:
-            return socket.gethostname()
-    return f"[{host}]" if ":" in host else host
-
-
-def check_port(host: str, port: int) -> None:
-    """Refuse at once, in one line, an address the server could not listen on."""
-    try:
-        addresses = socket.getaddrinfo(
-            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )
-    except (socket.gaierror, UnicodeError) as exc:
-        raise WargameError(f"--host {host}: not an address of this machine ({exc})") from None
-    for family, kind, proto, _, address in addresses:
-        with socket.socket(family, kind, proto) as probe:
-            # As the server's own socket: a port left in TIME_WAIT by a previous run is free.
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(address)
-            except OSError as exc:
-                why = exc.strerror or str(exc)
-                raise WargameError(f"cannot listen on {host}:{port}: {why}") from None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @click.command()
 @click.argument("config")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default=HOST, show_default=True, help="Address to listen on.")
 @click.option(
     "--port",
-    default=8000,
+    default=PORT,
     show_default=True,
     type=click.IntRange(1, 65535),
     help="Port to listen on.",
@@ -163,8 +125,6 @@ def classroom(
     overrides: tuple[str, ...],
 ) -> None:
     """Serve CONFIG to a class: a white-cell link, one join link per team, and a board."""
-    import uvicorn
-
     from sim.classroom.config import load_game_config
     from sim.classroom.server import create_app
     from sim.classroom.session import GameSession
@@ -180,22 +140,18 @@ def classroom(
     else:
         session = GameSession.create(db, config, overrides, seed=seed, actors=actors)
         click.echo(f"New game in {db} (seed {session.game.setup.seed}).")
-    if not _is_loopback(host):
+    if not is_loopback(host):
         click.echo(
             f"warning: listening on {host}, not only on this machine: anyone on the network "
             "can reach the server, and the join links are the only protection.",
             err=True,
         )
-    base = f"http://{_link_host(host)}:{port}"
-    links = print_links(session, base)
+    session.store.set_meta("served", {"host": host, "port": port})  # for `wargame links`
+    links = print_links(session, f"http://{link_host(host)}:{port}")
     click.echo(f"Stop with Ctrl+C; start again with --db {db} to resume where the game was.")
     app = create_app(session, links=links)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
-    except SystemExit as exc:
-        # uvicorn exits when it cannot start (it has logged why), e.g. the port was taken
-        # between the check above and its own bind.
-        raise WargameError(f"the server could not start on {host}:{port}") from exc
+        serve(app, host, port)
     finally:
         session.store.close()
 
@@ -231,15 +187,22 @@ def print_links(session, base: str) -> list[dict[str, str]]:
 
 @click.command()
 @click.argument("game_file", type=click.Path(dir_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address in the links.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--host", default=None, help=f"Address in the links [default: where it was served, or {HOST}]."
+)
+@click.option(
+    "--port",
+    default=None,
+    type=click.IntRange(1, 65535),
+    help=f"Port in the links [default: where it was served, or {PORT}].",
+)
 @click.option(
     "--new",
     "reissue",
     is_flag=True,
     help="Issue new links and codes (the old ones stop working); with the server stopped.",
 )
-def links(game_file: str, host: str, port: int, reissue: bool) -> None:
+def links(game_file: str, host: str | None, port: int | None, reissue: bool) -> None:
     """Print the links of GAME_FILE again (read from its secrets file, GAME_FILE.secrets.json)."""
     from sim.classroom.session import GameSession
 
@@ -247,7 +210,10 @@ def links(game_file: str, host: str, port: int, reissue: bool) -> None:
     try:
         if reissue:
             session.reissue()
-        print_links(session, f"http://{_link_host(host)}:{port}")
+        served = session.store.meta().get("served") or {}
+        host = host or served.get("host", HOST)
+        port = port or served.get("port", PORT)
+        print_links(session, f"http://{link_host(host)}:{port}")
     finally:
         session.store.close()
 

@@ -211,6 +211,15 @@ class GameStore:
                 [(token, code, actor) for actor, (token, code) in teams.items()],
             )
 
+    def set_meta(self, key: str, value: Any) -> None:
+        """Record one value about the game beside its setup (e.g. where it is served)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value)),
+            )
+
     def append(self, entry: Entry, state: dict[str, Any] | None = None) -> int:
         """Save one accepted command, and the state it produced if it played a turn."""
         with self._transaction() as db:

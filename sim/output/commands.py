@@ -165,26 +165,24 @@ def viz(config: str, port: int, host: str, seed: int) -> None:
     over time, and sliders for the context to replay the crisis under other conditions.
     """
     import os
+    import warnings
 
     from sim.scenario.config import load_scenario, resolve_path
+    from sim.serving import check_port, link_host, serve
 
     load_scenario(config)  # a bad scenario is a one-line error before the server starts
-    env = {
-        **os.environ,
-        "WARGAME_VIZ_CONFIG": str(resolve_path(config).resolve()),
-        "WARGAME_VIZ_SEED": str(seed),
-    }
-    from sim.scenario.errors import WargameError
-
-    solara = Path(sys.executable).with_name("solara")
-    if not solara.is_file():
-        raise WargameError(f"{solara}: not found; install the project again (pip install -e .)")
-    app = Path(__file__).with_name("viz.py")
-    click.echo(f"serving {config} on http://{host}:{port} (Ctrl-C stops)")
-    command = [str(solara), "run", str(app), "--host", host, "--port", str(port)]
-    command += ["--production", "--no-open"]
-    sys.stdout.flush()
-    os.execve(command[0], command, env)  # the server replaces this process: one process to stop
+    check_port(host, port)
+    # Solara's server, run here rather than by `solara run`: the page is `viz.py`, and no
+    # version notice, start-up banner or usage statistics (Solara's telemetry) of its own.
+    os.environ["WARGAME_VIZ_CONFIG"] = str(resolve_path(config).resolve())
+    os.environ["WARGAME_VIZ_SEED"] = str(seed)
+    os.environ["SOLARA_APP"] = str(Path(__file__).with_name("viz.py"))
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    os.environ.setdefault("SOLARA_MODE", "production")
+    # a page on plain http sets a lax session cookie, as it should: not worth a warning per visit
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    click.echo(f"serving {config} on http://{link_host(host)}:{port} (Ctrl-C stops)")
+    serve("solara.server.starlette:app", host, port)
 
 
 COMMANDS.append(viz)
