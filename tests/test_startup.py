@@ -30,11 +30,11 @@ def test_help_imports_nothing_heavy():
 
 
 def test_checking_a_scenario_imports_no_simulation_library():
-    """No Mesa (nor what it pulls in): the factors come from `actors.factors`. (Reading the
-    calibrated posterior's particles does need a table library.)"""
+    """No Mesa (nor what it pulls in): the factors come from `actors.factors`. The calibrated
+    posterior's particles are read by pyarrow's Parquet reader alone, without pandas."""
     imported = _imported_after(["check", str(BASELINE)])
-    assert "pydantic" in imported  # it did validate
-    assert not imported & {"mesa", "matplotlib", "networkx", "dask"}
+    assert {"pydantic", "pyarrow"} <= imported  # it did validate, the posterior included
+    assert not imported & {"mesa", "pandas", "scipy", "matplotlib", "networkx", "dask"}
 
 
 def test_every_actor_class_takes_its_factors_from_the_table():

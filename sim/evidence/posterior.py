@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import yaml
 
-from sim.batch.runfolder import atomic_write_bytes, parquet_bytes
 from sim.scenario.config import CONFIG_ROOT, located_error
 from sim.scenario.errors import ConfigError, WargameError
+from sim.scenario.reader import LOADER
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 MODEL_ROOT = CONFIG_ROOT / "model"
 SHIPPED = MODEL_ROOT / "posterior" / "posterior.yaml"
@@ -48,30 +51,42 @@ def _display(path: Path) -> str:
 
 
 class Posterior:
-    """A loaded posterior: its metadata and its particles (one row each, with `weight`)."""
+    """A loaded posterior: its metadata and its particles (one row each, with `weight`).
 
-    def __init__(self, path: Path, meta: dict, particles: pd.DataFrame) -> None:
+    The particles are kept as the Arrow table read from the Parquet file; applying a posterior
+    (every scenario load, `wargame check` included) reads its columns without pandas, whose
+    import alone would cost more than the whole check. `particles` is the pandas view.
+    """
+
+    def __init__(self, path: Path, meta: dict, table: pa.Table) -> None:
         self.path = path
         self.meta = meta
-        self.particles = particles
+        self.table = table
 
     @property
     def parameters(self) -> list[str]:
         return list(self.meta["parameters"])
 
+    @property
+    def particles(self) -> pd.DataFrame:
+        return self.table.to_pandas()
+
+    def column(self, name: str) -> np.ndarray:
+        """One column of the particles as float64, as pandas' `to_numpy(dtype=float)` gives it
+        (missing values as NaN); converted through Python floats, which are exact."""
+        return np.array(self.table.column(name).to_pylist(), dtype=float)
+
     def draws(self) -> tuple[dict[str, list[float]], list[float]]:
         """Particle values per parameter and their weights, light particles dropped."""
-        weights = self.particles["weight"].to_numpy(dtype=float)
+        weights = self.column("weight")
         keep = weights >= weights.max() * MIN_RELATIVE_WEIGHT
         kept = weights[keep] / weights[keep].sum()
-        values = {
-            p: self.particles[p].to_numpy(dtype=float)[keep].tolist() for p in self.parameters
-        }
+        values = {p: self.column(p)[keep].tolist() for p in self.parameters}
         return values, kept.tolist()
 
     def mean(self, parameter: str) -> float:
-        weights = self.particles["weight"].to_numpy(dtype=float)
-        return float(np.average(self.particles[parameter].to_numpy(dtype=float), weights=weights))
+        weights = self.column("weight")
+        return float(np.average(self.column(parameter), weights=weights))
 
 
 _CACHE: dict[tuple[str, float], Posterior] = {}
@@ -87,7 +102,7 @@ def load_posterior(path: str | Path) -> Posterior:
     if key in _CACHE:
         return _CACHE[key]
     try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+        meta = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER)
     except yaml.YAMLError:
         raise ConfigError(shown, None, "not valid YAML") from None
     if not isinstance(meta, dict):
@@ -105,15 +120,24 @@ def load_posterior(path: str | Path) -> Posterior:
         )
     table = path.parent / str(meta["particles"])
     try:
-        particles = pd.read_parquet(table)
+        particles = _read_particles(table)
     except (OSError, ValueError) as exc:
         raise ConfigError(shown, "particles", f"cannot read {table.name} ({exc})") from None
-    missing = [p for p in [*meta["parameters"], "weight"] if p not in particles.columns]
+    missing = [p for p in [*meta["parameters"], "weight"] if p not in particles.column_names]
     if missing:
         raise ConfigError(shown, "particles", f"{table.name} lacks column '{missing[0]}'")
     posterior = Posterior(path, meta, particles)
     _CACHE[key] = posterior
     return posterior
+
+
+def _read_particles(table: Path) -> pa.Table:
+    """The particle table, read by pyarrow's Parquet reader alone: `pyarrow.parquet.read_table`
+    and pandas would import pyarrow's dataset and compute layers, several times the read."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(table) as file:
+        return file.read(use_pandas_metadata=True)
 
 
 def _declared_path(tree: dict, positions: dict, shown: str) -> Path:
@@ -221,6 +245,8 @@ def describe(tree: dict, positions: dict, shown: str) -> dict[str, Any]:
 
 def write_posterior(folder: Path, meta: dict, particles: pd.DataFrame) -> Path:
     """Write particles, then the YAML that points to them; old particle files are removed."""
+    from sim.batch.runfolder import atomic_write_bytes, parquet_bytes
+
     data = parquet_bytes(particles)
     name = f"particles-{hashlib.sha256(data).hexdigest()[:12]}.parquet"
     folder.mkdir(parents=True, exist_ok=True)
