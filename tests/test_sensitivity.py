@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sim.analysis import sensitivity
+from sim.analysis.labels import Labels
 from sim.analysis.results import Results
 from sim.batch.runner import run_batch
 from sim.scenario.errors import WargameError
@@ -54,7 +55,7 @@ def test_sobol_design_ranks_the_factor_that_matters_first(tmp_path):
     assert "[95 % interval]" in text
 
 
-def test_unstable_indices_are_named(tmp_path):
+def test_unstable_indices_are_named_in_words(scenario):
     noisy = {
         "method": "sobol",
         "base_samples": 32,
@@ -69,13 +70,15 @@ def test_unstable_indices_are_named(tmp_path):
             },
         },
     }
-    warnings = sensitivity.stability(noisy)
+    labels = Labels.from_scenario(scenario("baseline"))
+    warnings = sensitivity.stability(noisy, labels)
     assert "32 base samples" in warnings[0]
-    war = next(w for w in warnings if w.startswith("war"))
+    war = next(w for w in warnings if w.startswith("US-Iran war:"))
     assert "total index above 1" in war and "negative first-order" in war
-    assert not any(w.startswith("steady") for w in warnings)
+    assert not any(w.startswith("Steady") for w in warnings)
+    assert not any(w.startswith("war") for w in warnings), "outcomes are named in words"
     noisy["base_samples"] = 1024
-    assert len(sensitivity.stability(noisy)) == 1
+    assert len(sensitivity.stability(noisy, labels)) == 1
 
 
 def test_morris_design_and_command(tmp_path):

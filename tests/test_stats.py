@@ -714,6 +714,6 @@ def test_convergence_note_sets_rare_counts_apart():
     )
     note = convergence_note(frame)
     assert "hormuz_closed_turns" not in note["fields"]
-    assert "hormuz_closed_turns are non-zero in under 10%" in note["text"]
+    assert "hormuz_closed_turns are non-zero in under 10.0 %" in note["text"]
     common = convergence_note(frame.drop(columns="hormuz_closed_turns"))
     assert note["fields"]["turns"] == common["fields"]["turns"]

@@ -353,3 +353,37 @@ class Labels:
     def action(self, name: str) -> str:
         """A move in words: `outreach_to_tehran` -> `outreach to Tehran`."""
         return readable(name)
+
+
+#: the fields of a results folder's manifest.json in words (the report's run table)
+RUN_RECORD_TEXT = {
+    "name": "experiment",
+    "config": "configuration file",
+    "config_hash": "configuration hash",
+    "package_version": "model version",
+    "git_commit": "source revision",
+    "master_seed": "master seed",
+    "replications": "replications per point",
+    "points": "sweep points",
+    "design": "design",
+    "parameters": "swept parameters",
+    "scenarios": "scenarios",
+    "chunk_size": "replications per chunk",
+    "engine": "engine",
+    "workers": "workers",
+    "scheduler": "Dask scheduler",
+    "python": "Python version",
+    "status": "status",
+    "started": "started (UTC)",
+    "finished": "finished (UTC)",
+    "elapsed_seconds": "time taken",
+    "computed_runs": "replications computed",
+    "runs_per_second": "replications per second",
+    "error": "error",
+    "failed_chunks": "failed chunks",
+}
+
+
+def run_record(key: str) -> str:
+    """A manifest field in words: `chunk_size` -> `replications per chunk`."""
+    return RUN_RECORD_TEXT.get(key, readable(key))

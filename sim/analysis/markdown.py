@@ -11,19 +11,21 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sim.analysis import formatting as fmt
-from sim.analysis.labels import Labels
+from sim.analysis.labels import Labels, sentence
 
 
-def _cell(text: Any) -> str:
+def cell(text: Any) -> str:
     """Escape pipes so category names cannot break a table."""
     return str(text).replace("|", "\\|")
 
 
-def outcome_name(name: str, labels: Labels | None) -> str:
-    """`Russia's highest support (`russia_max_support`)`; only the field name without labels."""
+def outcome_name(name: str, labels: Labels | None, heading: bool = False) -> str:
+    """`Russia's highest support (`russia_max_support`)`; only the field name without labels.
+    `heading` capitalises the first word (`How the crisis ends (`end_state`)`)."""
     if labels is None:
         return f"`{name}`"
-    return f"{_cell(labels.outcome(name))} (`{name}`)"
+    words = labels.outcome(name)
+    return f"{cell(sentence(words) if heading else words)} (`{name}`)"
 
 
 def in_words(text: str, fields: Iterable[str], labels: Labels | None) -> str:
@@ -32,7 +34,13 @@ def in_words(text: str, fields: Iterable[str], labels: Labels | None) -> str:
     if labels is None or not names:
         return text
     pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
-    return pattern.sub(lambda match: labels.outcome(match.group(1)), text)
+
+    def words(match: re.Match) -> str:
+        before = text[: match.start()].rstrip()
+        shown = labels.outcome(match.group(1))
+        return sentence(shown) if not before or before.endswith((".", "!", "?")) else shown
+
+    return pattern.sub(words, text)
 
 
 def outcome_tables(
@@ -68,7 +76,7 @@ def outcome_tables(
         lines.append("")
     for name, s in cats.items():
         lines += [
-            f"### {outcome_name(name, labels)} (n = {fmt.count(s['n'])})",
+            f"### {outcome_name(name, labels, heading=True)} (n = {fmt.count(s['n'])})",
             "",
             f"| Category | p | {level} interval | n |",
             "|---|---:|---:|---:|",
@@ -76,7 +84,7 @@ def outcome_tables(
         for category, c in s["categories"].items():
             shown = labels.category(category) if labels else category
             lines.append(
-                f"| {_cell(shown)} | {fmt.percent(c['p'])} | "
+                f"| {cell(shown)} | {fmt.percent(c['p'])} | "
                 f"{fmt.percent_interval(*c['ci'])} | {fmt.count(c['n'])} |"
             )
         lines.append("")
@@ -91,9 +99,9 @@ def block_markdown(summary: Mapping[str, Any], title: str, labels: Labels | None
     lines += ["## All replications", ""]
     lines += outcome_tables(summary.get("outcomes", {}), level, labels)
     for condition, block in (summary.get("given") or {}).items():
-        lines += [f"## Conditional on {_cell(condition)} (n = {fmt.count(block['n'])})", ""]
+        lines += [f"## Conditional on {cell(condition)} (n = {fmt.count(block['n'])})", ""]
         if block["n"] == 0:
-            lines += [f"No replications with {_cell(condition)}.", ""]
+            lines += [f"No replications with {cell(condition)}.", ""]
         else:
             lines += outcome_tables(block["outcomes"], level, labels)
     convergence = summary.get("convergence")

@@ -22,6 +22,7 @@ import yaml
 
 from sim.analysis import formatting as fmt
 from sim.analysis import stats
+from sim.analysis.labels import Labels, readable, sentence
 from sim.analysis.results import Results
 from sim.batch.runfolder import CONFIG, atomic_write_text
 from sim.scenario.errors import WargameError
@@ -99,7 +100,7 @@ def analyse(
             name: {key: float(indices[key][i]) for key in keys} for i, name in enumerate(names)
         }
     analysis["base_samples"] = int(sample.get("points", 0))
-    analysis["warnings"] = stability(analysis)
+    analysis["warnings"] = stability(analysis, results.labels)
     return stats._to_builtin(analysis)
 
 
@@ -109,8 +110,13 @@ MIN_BASE_SAMPLES = 256
 MAX_HALF_WIDTH = 0.1
 
 
-def stability(analysis: dict[str, Any]) -> list[str]:
-    """Every sign that a Sobol design is too small for stable indices, in words."""
+def _outcome(field: str, labels: Labels | None) -> str:
+    return labels.outcome(field) if labels is not None else readable(field)
+
+
+def stability(analysis: dict[str, Any], labels: Labels | None = None) -> list[str]:
+    """Every sign that a Sobol design is too small for stable indices, in words: the design's
+    size first, then one line per outcome, which opens with the outcome's words and a colon."""
     if analysis["method"] != "sobol":
         return []
     problems = []
@@ -118,7 +124,7 @@ def stability(analysis: dict[str, Any]) -> list[str]:
     if base < MIN_BASE_SAMPLES:
         problems.append(
             f"the design has {base} base samples; Sobol indices are rarely stable below "
-            f"{MIN_BASE_SAMPLES} (raise sample.points)"
+            f"{MIN_BASE_SAMPLES} (raise `sample.points`)"
         )
     for field, indices in analysis["outcomes"].items():
         if "constant" in indices:
@@ -134,38 +140,48 @@ def stability(analysis: dict[str, Any]) -> list[str]:
         if widest > MAX_HALF_WIDTH:
             signs.append(f"bootstrap intervals up to ±{widest:.2f}")
         if signs:
-            problems.append(f"{field}: {', '.join(signs)}: these indices are estimation noise")
+            problems.append(
+                f"{sentence(_outcome(field, labels))}: {', '.join(signs)}: "
+                "these indices are estimation noise"
+            )
     return problems
 
 
-def markdown(analysis: dict[str, Any], title: str) -> str:
+def markdown(analysis: dict[str, Any], title: str, labels: Labels | None = None) -> str:
+    """The indices as Markdown: outcomes and parameters in words, each parameter's `--set`
+    path beside it in code type (as sensitivity.json and the scenario spell it)."""
     sobol = analysis["method"] == "sobol"
     lines = [
         f"# Sensitivity: {title}",
         "",
-        f"{analysis['method'].capitalize()} design, {analysis['points']} points x "
-        f"{analysis['replications_per_point']} replications.",
+        f"{analysis['method'].capitalize()} design, {fmt.count(analysis['points'])} points × "
+        f"{fmt.count(analysis['replications_per_point'])} replications.",
         "",
     ]
     for warning in analysis.get("warnings", []):
-        lines += [f"**Warning: the design is too small for stable indices.** {warning}.", ""]
+        lines += [
+            f"**Warning: the design is too small for stable indices.** {sentence(warning)}.",
+            "",
+        ]
     header = (
-        "| parameter | first order S1 [95 % interval] | total ST [95 % interval] |"
+        "| Parameter | path | first order S1 [95 % interval] | total ST [95 % interval] |"
         if sobol
-        else "| parameter | mu* [95 % interval] | sigma |"
+        else "| Parameter | path | mu* [95 % interval] | sigma |"
     )
     for field, indices in analysis["outcomes"].items():
-        lines += [f"## {field}", ""]
+        lines += [f"## {sentence(_outcome(field, labels))} (`{field}`)", ""]
         if "constant" in indices:
             lines += [f"Constant at {fmt.number(indices['constant'])} over the sample.", ""]
             continue
-        lines += [header, "|---|---:|---:|"]
+        lines += [header, "|---|---|---:|---:|"]
         ranked = sorted(indices.items(), key=lambda kv: -kv[1]["ST" if sobol else "mu_star"])
         for name, i in ranked:
+            words = labels.parameter(name) if labels is not None else readable(name)
+            shown = f"| {words} | `{name}` |"
             if sobol:
-                lines.append(f"| {name} | {_index(i, 'S1')} | {_index(i, 'ST')} |")
+                lines.append(f"{shown} {_index(i, 'S1')} | {_index(i, 'ST')} |")
             else:
-                lines.append(f"| {name} | {_index(i, 'mu_star')} | {fmt.number(i['sigma'])} |")
+                lines.append(f"{shown} {_index(i, 'mu_star')} | {fmt.number(i['sigma'])} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -180,5 +196,5 @@ def write(results: Results, analysis: dict[str, Any]) -> list[Path]:
     folder = results.path
     paths = [folder / "sensitivity.json", folder / "sensitivity.md"]
     atomic_write_text(paths[0], json.dumps(analysis, indent=2) + "\n")
-    atomic_write_text(paths[1], markdown(analysis, results.name))
+    atomic_write_text(paths[1], markdown(analysis, results.name, results.labels))
     return paths

@@ -26,6 +26,7 @@ from pandas.api.types import (
 )
 from scipy import special  # the functions scipy.stats calls, without its long import
 
+from sim.analysis import formatting as fmt
 from sim.analysis.bootstrap import bootstrap_mean_ci
 
 __all__ = [
@@ -569,7 +570,7 @@ def _convergence_text(
     """One paragraph a reader can quote: current precision, trend and runs still needed."""
     if n == 0 or not fields:
         return f"No convergence assessment: {n} replications with no boolean or numeric outcomes."
-    level = f"{confidence * 100:g}%"
+    level = f"{confidence * 100:g} %"
     sentences: list[str] = []
     needs: list[int] = []
 
@@ -586,14 +587,14 @@ def _convergence_text(
         need = fields[driver]["runs_needed"]
         needs.append(need)
         sentence = (
-            f"With {n} replications the widest {level} interval on a probability is "
+            f"With {fmt.count(n)} replications the widest {level} interval on a probability is "
             f"±{hw[last_k] * 100:.1f} pp ({widest})"
         )
         if first_k != last_k:
-            sentence += f", down from ±{hw[first_k] * 100:.1f} pp after {first_k} runs"
+            sentence += f", down from ±{hw[first_k] * 100:.1f} pp after {fmt.count(first_k)} runs"
         sentence += (
             f"; ±{fields[driver]['target'] * 100:.1f} pp on every probability needs about "
-            f"{need} runs ({driver})."
+            f"{fmt.count(need)} runs ({driver})."
         )
         sentences.append(sentence)
         if degenerate:
@@ -610,23 +611,24 @@ def _convergence_text(
         loosest_hw = latest(fields[loosest])
         if not math.isnan(loosest_hw):
             sentences.append(
-                f"The least precise mean is {loosest} at ±{loosest_hw * 100:.1f}% of its value."
+                f"The least precise mean is {loosest} at ±{loosest_hw * 100:.1f} % of its value."
             )
         sentences.append(
-            f"Reaching ±{fields[driver]['target'] * 100:.1f}% on every mean needs about "
-            f"{need} runs ({driver})."
+            f"Reaching ±{fields[driver]['target'] * 100:.1f} % on every mean needs about "
+            f"{fmt.count(need)} runs ({driver})."
         )
     if rare:
         sentences.append(
-            f"{', '.join(rare)} are non-zero in under {RARE_SHARE:.0%} of runs; their means "
-            "are not held to the relative target."
+            f"{', '.join(rare)} are non-zero in under {fmt.percent(RARE_SHARE)} of runs; "
+            "their means are not held to the relative target."
         )
     required = max(needs)
     if n >= required:
         sentences.append("The current number of replications meets these targets.")
     else:
         sentences.append(
-            f"Run at least {required} replications ({required - n} more) before quoting "
+            f"Run at least {fmt.count(required)} replications ({fmt.count(required - n)} more) "
+            "before quoting "
             "results at this precision."
         )
     return " ".join(sentences)

@@ -12,7 +12,7 @@ import pandas as pd
 from sim.analysis import formatting as fmt
 from sim.analysis import stats
 from sim.analysis.labels import Labels, readable
-from sim.analysis.markdown import block_markdown, outcome_name
+from sim.analysis.markdown import block_markdown, cell, outcome_name
 from sim.batch.runfolder import CHUNKS, SUMMARY_JSON, SUMMARY_MD, atomic_write_text
 
 #: outcome columns that are bookkeeping, not outcomes
@@ -65,14 +65,16 @@ def summarize_run(
     return summary
 
 
-def overview_markdown(summary: dict[str, Any]) -> list[str]:
-    """One row per point: its values and its key outcomes, for sweeps with many points."""
+def overview_markdown(summary: dict[str, Any], labels: Labels | None = None) -> list[str]:
+    """One row per point: its values and its key outcomes, for sweeps with many points (the
+    columns in words; summary.json's `per_point` has them by field)."""
     blocks = summary["per_point"]
     first = blocks[0]["outcomes"]
     probabilities = [f for f, v in first.items() if "p" in v][:6]
     means = [f for f, v in first.items() if "mean" in v][:4]
     parameters = list(blocks[0]["parameters"])
-    header = ["point", "scenario", *parameters, "n", *probabilities, *means]
+    header = ["Point", "Scenario", *(_parameter(p, labels) for p in parameters), "n"]
+    header += [cell(labels.outcome(f)) if labels else f"`{f}`" for f in probabilities + means]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for block in blocks:
         values = [str(block["point"]), block["scenario"]]
@@ -136,7 +138,7 @@ def summary_markdown(summary: dict[str, Any], title: str, labels: Labels | None 
         return text
     lines = [text.rstrip(), "", "(the tables above pool all sweep points)", ""]
     if len(summary["per_point"]) > DETAILED_POINTS:
-        lines += overview_markdown(summary)
+        lines += overview_markdown(summary, labels)
     else:
         for block in summary["per_point"]:
             title = f"Point {block['point']}: {_point_label(block, labels)}"

@@ -143,7 +143,7 @@ def sensitivity(folder: str, outcomes: tuple[str, ...]) -> None:
         if "constant" not in values:
             figure = sensitivity_figure(indices, field, results.name, results.labels)
             save_figure(figure, results.path / "plots" / f"sensitivity_{field}", ("png",))
-    click.echo(analysis.markdown(indices, results.name))
+    click.echo(analysis.markdown(indices, results.name, results.labels))
     for warning in indices.get("warnings", []):
         click.echo(f"warning: too small a design for stable indices: {warning}", err=True)
     click.echo(f"saved in {results.path / 'sensitivity.md'} and {results.path / 'plots'}")

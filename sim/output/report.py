@@ -35,7 +35,7 @@ from markupsafe import Markup
 from sim import __version__
 from sim.analysis import formatting as fmt
 from sim.analysis import measures
-from sim.analysis.labels import Labels
+from sim.analysis.labels import Labels, run_record
 from sim.analysis.results import Results
 from sim.batch.runfolder import atomic_write_text
 from sim.output import gallery
@@ -300,14 +300,36 @@ def convergence_section(results: Results) -> Section:
     return Section("convergence", "Convergence", str(Markup("<p>{}</p>").format(text)))
 
 
+#: manifest fields whose values are identifiers, shown as they are (no thousands separators)
+_VERBATIM = {"master_seed", "config_hash", "git_commit", "package_version", "python"}
+
+
+def _run_value(key: str, value: Any, labels: Labels) -> Any:
+    """A manifest value as a reader reads it: counts with separators, lists joined, seconds."""
+    if value is None:
+        return "none"
+    if key in _VERBATIM:
+        return Markup("<code>{}</code>").format(value)
+    if key == "elapsed_seconds":
+        return f"{fmt.number(value)} s"
+    if key == "parameters":
+        return ", ".join(labels.parameter(p) for p in value) or "none"
+    if key == "failed_chunks":
+        return "; ".join(
+            f"point {c.get('point')}, replications {fmt.interval(*c.get('replications', [0, 0]))}"
+            f": {c.get('error')}"
+            for c in value
+        )
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return fmt.value(value)
+
+
 def manifest_section(results: Results) -> Section:
+    """The run's record in words; manifest.json itself follows, folded, for machines."""
     manifest = results.manifest
     rows = [
-        (
-            Markup("<code>{}</code>").format(key),
-            value if isinstance(value, str) else json.dumps(value, default=str),
-        )
-        for key, value in manifest.items()
+        (run_record(key), _run_value(key, value, results.labels)) for key, value in manifest.items()
     ]
     raw = json.dumps(manifest, indent=2, default=str)
     return Section("manifest", "Manifest", render("manifest.html", rows=rows, raw=raw))

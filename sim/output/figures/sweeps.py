@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis import formatting as fmt
 from sim.analysis import measures, sweeps
+from sim.analysis.labels import sentence
 from sim.analysis.results import Results
 from sim.output import style
 from sim.scenario.errors import WargameError
@@ -154,7 +155,8 @@ def discovery_figure(found: dict[str, Any], name: str) -> Figure:
     left.legend(loc="lower left")
     left.grid(zorder=0)
     scores = sorted(found["feature_scores"].items(), key=lambda item: item[1])
-    right.barh([n.replace("_", " ") for n, _ in scores], [s for _, s in scores], color=style.CRISIS)
+    names = found.get("input_words", {})
+    right.barh([names.get(n, n) for n, _ in scores], [s for _, s in scores], color=style.CRISIS)
     right.set_xlabel("feature score (extra trees; sums to 1)")
     right.set_title("Which inputs tell most about the outcome")
     words = "; ".join(f"box {i + 1}: {b['words']}" for i, b in enumerate(found["boxes"]))
@@ -195,7 +197,8 @@ def sensitivity_figure(analysis: dict[str, Any], field: str, name: str, words: A
         ax.set_xlabel(f"mean absolute elementary effect mu* ({words.axis(field)})")
     ax.set_yticks(y, labels)
     ax.grid(axis="x", zorder=0)
-    unstable = [w for w in analysis.get("warnings", []) if w.startswith(field) or "base" in w]
+    own = f"{sentence(words.outcome(field))}:"
+    unstable = [w for w in analysis.get("warnings", []) if w.startswith(own) or "base" in w]
     caption = "Bars: the index; error bars: its 95 % bootstrap interval."
     if unstable:
         caption = "WARNING: the design is too small for stable indices: " + "; ".join(unstable)
