@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 import mesa
 import numpy as np
 
-from sim.engine.decision import ActionMenu, contributions, logit_choice, utilities
+from sim.engine.decision import ActionMenu, logit_choice, utilities, weighted_utilities
 from sim.engine.streams import ReplicationStreams
 from sim.scenario.config import ActorConfig
 from sim.scenario.distributions import draw
@@ -123,10 +123,10 @@ class CrisisActor(mesa.Agent):
         self.pending[menu] = (action_index, binding)
 
     def decide(self, world: WorldState, streams: ReplicationStreams) -> list[Decision]:
-        modulators = self.modulators(world)
+        weighted = self.weights * self.modulators(world)
         decisions = []
         for name, menu in self.menus.items():
-            utility = utilities(self.weights, modulators, menu.loadings)
+            utility = weighted_utilities(weighted, menu.loadings)
             feasible = self.feasible(menu, world)
             uniform = streams.uniform(f"choice:{self.actor_id}:{name}", world.turn)
             chosen = logit_choice(utility, feasible, self.rationality, uniform)
@@ -156,7 +156,7 @@ class CrisisActor(mesa.Agent):
                     refused=refused,
                     utility=utility,
                     feasible=feasible,
-                    contributions=contributions(self.weights, modulators, menu.loadings, chosen),
+                    contributions=weighted * menu.loadings[chosen],
                     factors=self.factors,
                     kept=kept,
                 )

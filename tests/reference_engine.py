@@ -80,6 +80,7 @@ def uniform(streams, purpose: str, turn: int = 0, draw: int = 0):
 
 def pool_add(pool, turn: int, decisions, live) -> None:
     """`DecisionPool.add`: choices counted and contributions summed action by action."""
+    rows = []
     for decision in decisions:
         chosen = decision.chosen[live]
         if chosen.size == 0:
@@ -90,7 +91,7 @@ def pool_add(pool, turn: int, decisions, live) -> None:
             sums = np.zeros(size, dtype=np.int64)
             np.add.at(sums, chosen, to_fixed(decision.contributions[live, factor_index]))
             for action_index in np.flatnonzero(counts):
-                pool.rows.append(
+                rows.append(
                     {
                         "turn": turn,
                         "actor": decision.actor_id,
@@ -101,3 +102,4 @@ def pool_add(pool, turn: int, decisions, live) -> None:
                         "contribution_fixed": int(sums[action_index]),
                     }
                 )
+    pool.add_rows(rows)

@@ -113,6 +113,24 @@ def test_logit_choice_equals_the_reference(seed):
     )
 
 
+def test_a_replications_utilities_do_not_depend_on_its_batch():
+    # The linear-algebra library rounds leftover rows of a product differently: alone, or as
+    # the odd row of a batch, a replication must still get the very same utilities.
+    rng = np.random.default_rng(4)
+    for actions, factors in ((14, 7), (9, 8), (5, 5)):
+        loadings = rng.normal(size=(actions, factors))
+        loadings[rng.uniform(size=loadings.shape) < 0.3] = 0.0
+        weighted = rng.normal(size=(5003, factors)) * rng.uniform(0.0, 3.0, (5003, factors))
+        whole = decision.weighted_utilities(weighted, loadings)
+        for size in (1, 2, 3, 7, 9, 2339):
+            np.testing.assert_array_equal(
+                decision.weighted_utilities(weighted[:size], loadings), whole[:size]
+            )
+        for row in range(0, 5003, 97):
+            alone = decision.weighted_utilities(weighted[row : row + 1], loadings)
+            np.testing.assert_array_equal(alone[0], whole[row])
+
+
 def test_draws_equal_the_reference():
     streams = ReplicationStreams(20250613, np.arange(3000) * 7)
     for purpose, turn, draw in (("choice:iran:main", 3, 0), ("oil:shock", 19, 2), ("x", 0, 0)):

@@ -164,9 +164,32 @@ class ActionMenu:
         return mask
 
 
+#: rows per matrix product: a multiple of 8, small enough that the linear-algebra library
+#: computes it in the calling thread (a product over a whole large batch starts threads,
+#: which costs more than the product itself)
+_BLOCK = 2048
+
+
 def utilities(weights: np.ndarray, modulators: np.ndarray, loadings: np.ndarray) -> np.ndarray:
     """[R, A] utilities from [R, F] weights, [R, F] modulators and [A, F] loadings."""
-    return (weights * modulators) @ loadings.T
+    return weighted_utilities(weights * modulators, loadings)
+
+
+def weighted_utilities(weighted: np.ndarray, loadings: np.ndarray) -> np.ndarray:
+    """[R, A] utilities from [R, F] weighted modulators (weights x modulators).
+
+    A replication's utilities are the same bits whatever the batch: the linear-algebra library
+    takes rows eight at a time through one kernel and leftover rows through others, which
+    round differently, so the rows are padded to a multiple of eight and multiplied in blocks.
+    """
+    size = len(weighted)
+    padded = -(-size // 8) * 8
+    if padded != size:
+        weighted = np.concatenate([weighted, np.zeros((padded - size, weighted.shape[1]))])
+    product = np.empty((padded, len(loadings)))
+    for start in range(0, padded, _BLOCK):
+        np.matmul(weighted[start : start + _BLOCK], loadings.T, out=product[start : start + _BLOCK])
+    return product[:size]
 
 
 def contributions(
@@ -179,52 +202,86 @@ def contributions(
 def choice_probabilities(
     utility: np.ndarray, feasible: np.ndarray, rationality: np.ndarray
 ) -> np.ndarray:
-    """Logit choice probabilities; infeasible actions get probability zero.
+    """[R, A] logit choice probabilities; infeasible actions get probability zero.
 
     An infinite rationality (`.inf` in YAML) is the limit of the rule, best response: the best
     feasible actions share the probability. Computing it as rationality x utility would give
     inf x 0 = nan wherever an action's utility is zero.
-
-    Menus are short and batches long, so row-wise steps (the highest utility) run as a loop
-    over the few actions, each step vectorised over the replications; the numbers are those
-    of the plain row-wise reductions, which the tests keep as the reference.
     """
+    return _probabilities_by_action(utility, feasible, rationality).T
+
+
+def _probabilities_by_action(
+    utility: np.ndarray, feasible: np.ndarray, rationality: np.ndarray
+) -> np.ndarray:
+    """The choice probabilities laid out action by action, [A, R].
+
+    Menus are short and batches long: with each action's values side by side, every step
+    (the highest utility, the sum, the running total) is a few operations over whole rows.
+    The numbers are those of the plain row-wise version, which the tests keep as the
+    reference: the same operations on the same values, in the same order.
+    """
+    feasible = np.ascontiguousarray(feasible.T)
+    scaled = np.empty(feasible.shape)
     with np.errstate(invalid="ignore", over="ignore"):
-        scaled = np.where(feasible, rationality[:, None] * utility, -np.inf)
-    # Infeasible actions are -inf, so every other non-finite value marks a limit row.
-    if np.count_nonzero(np.isfinite(scaled)) != np.count_nonzero(feasible):
-        limit = ~np.isfinite(np.where(feasible, scaled, 0.0)).all(axis=1)
-        best = np.where(feasible[limit], utility[limit], -np.inf)
-        scaled[limit] = np.where(best == best.max(axis=1, keepdims=True), 0.0, -np.inf)
-    scaled -= _row_max(scaled)[:, None]
-    weights = np.exp(scaled)
-    return weights / weights.sum(axis=1, keepdims=True)
+        np.multiply(rationality, utility.T, out=scaled)
+        finite = np.isfinite(np.add.reduce(scaled, axis=None))
+    if finite:
+        # The usual case. An infeasible action has probability exactly zero; its exponential
+        # is computed on a harmless number and zeroed (exp(-inf) is slow).
+        top = np.where(feasible, scaled, -np.inf).max(axis=0)
+        np.subtract(scaled, top, out=scaled)
+        np.minimum(scaled, 0.0, out=scaled)
+        np.exp(scaled, out=scaled)
+        np.multiply(scaled, feasible, out=scaled)
+    else:
+        # Infinite rationality or utility: best response where the logit has no finite form.
+        scaled = np.where(feasible, scaled, -np.inf)
+        limit = ~np.isfinite(np.where(feasible, scaled, 0.0)).all(axis=0)
+        if limit.any():
+            best = np.where(feasible[:, limit], utility[limit].T, -np.inf)
+            scaled[:, limit] = np.where(best == best.max(axis=0), 0.0, -np.inf)
+        with np.errstate(invalid="ignore"):
+            scaled -= scaled.max(axis=0)
+        np.exp(scaled, out=scaled)
+    scaled /= _row_sum(scaled)
+    return scaled
 
 
-def _row_max(matrix: np.ndarray) -> np.ndarray:
-    top = matrix[:, 0].copy()
-    for column in range(1, matrix.shape[1]):
-        np.maximum(top, matrix[:, column], out=top)
-    return top
+def _row_sum(rows: np.ndarray) -> np.ndarray:
+    """The sum over the first axis, added as NumPy adds a short row (`x.sum(axis=1)` of the
+    [R, A] layout): one by one below 8 values, else eight partial sums combined pairwise."""
+    count = len(rows)
+    if count < 8:
+        total = rows[0].copy()
+        for row in rows[1:]:
+            total += row
+        return total
+    partial = rows[:8].copy()
+    done = 8
+    while done < count - count % 8:
+        partial += rows[done : done + 8]
+        done += 8
+    total = (partial[0] + partial[1]) + (partial[2] + partial[3])
+    total += (partial[4] + partial[5]) + (partial[6] + partial[7])
+    for row in rows[done:]:
+        total += row
+    return total
 
 
 def logit_choice(
     utility: np.ndarray, feasible: np.ndarray, rationality: np.ndarray, uniform: np.ndarray
 ) -> np.ndarray:
     """Draw one action per replication from the logit rule using one uniform number each."""
-    probabilities = choice_probabilities(utility, feasible, rationality)
-    actions = utility.shape[1]
+    cumulative = _probabilities_by_action(utility, feasible, rationality)
+    actions = len(cumulative)
     # The cumulative probabilities, summed left to right as a cumulative sum does.
-    cumulative = np.empty_like(probabilities)
-    cumulative[:, 0] = probabilities[:, 0]
     for a in range(1, actions):
-        np.add(cumulative[:, a - 1], probabilities[:, a], out=cumulative[:, a])
-    threshold = uniform * cumulative[:, -1]
-    chosen = np.zeros(len(uniform), dtype=np.intp)
-    for a in range(actions):
-        chosen += cumulative[:, a] < threshold
+        cumulative[a] += cumulative[a - 1]
+    threshold = uniform * cumulative[-1]
+    chosen = np.count_nonzero(cumulative < threshold, axis=0)
     # Guard against rounding at the top end landing on an infeasible trailing action.
-    chosen = np.minimum(chosen, actions - 1)
+    np.minimum(chosen, actions - 1, out=chosen)
     bad = ~feasible[np.arange(len(chosen)), chosen]
     if bad.any():
         chosen[bad] = np.argmax(np.where(feasible[bad], utility[bad], -np.inf), axis=1)

@@ -378,43 +378,65 @@ class DecisionPool:
 
     Batch experiments keep this instead of every decision: it is what pooled explanations
     ("which factor pushed China away from arms transfers?") need, at a cost independent of
-    the number of replications.
+    the number of replications. Each decision's sums are kept as a block of columns, rows
+    factor by factor and, within a factor, action by action.
     """
 
+    COLUMNS = ("turn", "actor", "menu", "action", "factor", "count", "contribution_fixed")
+
     def __init__(self) -> None:
-        self.rows: list[dict] = []
+        self.blocks: list[dict[str, np.ndarray]] = []
 
     def add(self, turn: int, decisions: list[Decision], live: np.ndarray) -> None:
+        every = bool(live.all())
         for decision in decisions:
-            chosen = decision.chosen[live]
+            chosen = decision.chosen if every else decision.chosen[live]
             if chosen.size == 0:
                 continue
-            size = len(decision.menu.actions)
-            counts = np.bincount(chosen, minlength=size)
+            actions = len(decision.menu.actions)
+            counts = np.bincount(chosen, minlength=actions)
             present = np.flatnonzero(counts)
-            # Integer sums per chosen action, every factor at once: sort by action, add runs.
-            order = np.argsort(chosen, kind="stable")
-            starts = np.searchsorted(chosen[order], present)
-            fixed = to_fixed(decision.contributions[live])[order]
+            # Integer sums per chosen action, every factor at once: sort by action, add runs
+            # (a stable sort of small integers is a radix sort).
+            keys = chosen.astype(np.uint8) if actions <= 256 else chosen
+            order = np.argsort(keys, kind="stable")
+            starts = np.searchsorted(keys[order], present)
+            contributions = decision.contributions if every else decision.contributions[live]
+            fixed = to_fixed(contributions)[order]
             totals = np.add.reduceat(fixed, starts, axis=0)  # [present actions, factors]
-            for factor_index, factor in enumerate(decision.factors):
-                sums = np.zeros(size, dtype=np.int64)
-                sums[present] = totals[:, factor_index]
-                for action_index in present:
-                    self.rows.append(
-                        {
-                            "turn": turn,
-                            "actor": decision.actor_id,
-                            "menu": decision.menu.name,
-                            "action": decision.menu.actions[action_index],
-                            "factor": factor,
-                            "count": int(counts[action_index]),
-                            "contribution_fixed": int(sums[action_index]),
-                        }
-                    )
+            factors = len(decision.factors)
+            self.blocks.append(
+                {
+                    "turn": np.full(factors * len(present), turn, dtype=np.int64),
+                    "actor": np.full(factors * len(present), decision.actor_id, dtype=object),
+                    "menu": np.full(factors * len(present), decision.menu.name, dtype=object),
+                    "action": np.tile(np.array(decision.menu.actions, dtype=object)[present],
+                                      factors),
+                    "factor": np.repeat(np.array(decision.factors, dtype=object), len(present)),
+                    "count": np.tile(counts[present].astype(np.int64), factors),
+                    "contribution_fixed": totals.T.ravel(),
+                }
+            )  # fmt: skip
+
+    def add_rows(self, rows: list[dict]) -> None:
+        """Rows given one by one (dicts with the columns of `COLUMNS`)."""
+        if rows:
+            self.blocks.append(
+                {
+                    name: np.array([row[name] for row in rows], dtype=object)
+                    if name in ("actor", "menu", "action", "factor")
+                    else np.array([row[name] for row in rows], dtype=np.int64)
+                    for name in self.COLUMNS
+                }
+            )
 
     def frame(self) -> pd.DataFrame:
-        columns = ["turn", "actor", "menu", "action", "factor", "count", "contribution_fixed"]
-        frame = pd.DataFrame(self.rows, columns=columns).astype({"contribution_fixed": "int64"})
+        if not self.blocks:
+            frame = pd.DataFrame([], columns=list(self.COLUMNS))
+            frame = frame.astype({"contribution_fixed": "int64"})
+        else:
+            frame = pd.DataFrame(
+                {name: np.concatenate([b[name] for b in self.blocks]) for name in self.COLUMNS}
+            )
         frame["contribution_sum"] = from_fixed(frame["contribution_fixed"])
         return frame
