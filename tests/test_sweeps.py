@@ -80,6 +80,9 @@ def test_a_sampled_design_gets_inputs_and_partial_dependence(sample: Results) ->
     specs, _ = gallery.figure_specs(sample)
     names = [s.name for s in specs if s.section == "sweeps"]
     assert "inputs_russia_max_support_ge_3" in names
+    # pooled over its points for the outcome figures, the design's inputs are not outcomes
+    drawn = [s.name for s in specs if s.section == "outcomes"]
+    assert drawn and not [n for n in drawn if any(p in n for p in sample.parameters)]
     outcome = sweeps.evaluate(sample, "russia_max_support >= 3")
     table = sweeps.per_point(sample, outcome)
     dependence = sweeps.partial_dependence(table, "context.russia_ukraine_commitment")

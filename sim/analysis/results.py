@@ -189,8 +189,9 @@ class Results:
         """The same run with all sweep points taken together as one sample.
 
         What a large sampled design is plotted as: one panel per point would be unreadable.
+        The swept inputs are left out: pooled, they are the design, not outcomes.
         """
-        outcomes = self.outcomes.assign(point=0, scenario=self.name)
+        outcomes = self.outcomes.drop(columns=self.parameters).assign(point=0, scenario=self.name)
         pooled = Results(self.path, {**self.manifest, "parameters": []}, outcomes, self.labels)
         if self.has_trajectories:
             # distinct replication ids per point, so no two runs are merged into one
