@@ -33,37 +33,47 @@ def test_a_host_that_denies_its_bases_removes_the_sustained_campaign(scenario):
     assert (model.world.us_basing < model.crisis.dynamics.basing.base_access).all()
 
 
-def us_strike_rate(scenario, stance: str, *overrides: str, size: int = 400) -> float:
-    """Share of live US moves that are strikes when every Gulf state plays `stance` each turn.
+def us_struck(scenario, stance: str, *overrides: str, size: int = 400) -> np.ndarray:
+    """Replications in which the US strikes Iran when every Gulf state plays `stance` each turn.
 
-    A test of the mechanism, on the model files' priors: under the calibrated posterior the gap
-    is the same in sign but at the edge of the threshold (see docs/calibration.md)."""
-    model = CrisisModel(
-        scenario("baseline", "calibration=prior", *overrides),
-        size,
-        rng=20250613,
-        pool_decisions=True,
-    )
+    Counted per replication, not per move: how long a campaign lasts once begun is for the
+    calibration to settle (the calibrated US strikes less often and for fewer turns than the
+    model files' priors), the basing mechanism decides whether it begins."""
+    model = CrisisModel(scenario("baseline", *overrides), size, rng=20250613, record_decisions=True)
     index = {g: model.actors[g].menus["main"].index(stance) for g in GULF}
     while model.running:
         for g in GULF:
             model.actors[g].force("main", np.full(size, index[g]))
         model.step()
-    pool = model.decision_pool.frame()
-    us = pool[(pool.actor == "united_states") & (pool.factor == "nonproliferation")]
-    return us[us.action.isin(US_STRIKES)]["count"].sum() / us["count"].sum()
+    struck = np.zeros(size, dtype=bool)
+    for _, decisions in model.decision_log:
+        for d in decisions:
+            if d.actor_id == "united_states" and d.menu.name == "main":
+                struck |= np.isin(np.array(d.menu.actions)[d.chosen], US_STRIKES)
+    return struck
+
+
+def _z(a: np.ndarray, b: np.ndarray) -> float:
+    """Difference of two shares in standard errors."""
+    pooled = (a.mean() + b.mean()) / 2
+    se = np.sqrt(max(pooled * (1 - pooled), 1e-9) * (1 / len(a) + 1 / len(b)))
+    return float((a.mean() - b.mean()) / se)
 
 
 @pytest.mark.slow
-def test_hosts_that_hedge_mean_fewer_us_strikes_than_hosts_that_align(scenario):
-    hedged = us_strike_rate(scenario, "hedge")
-    aligned = us_strike_rate(scenario, "align_with_us")
-    assert aligned - hedged > 0.02
-    assert aligned > 1.2 * hedged
+@pytest.mark.parametrize(
+    "parameters", [("calibration=prior",), ()], ids=["model files", "shipped posterior"]
+)
+def test_hosts_that_hedge_mean_fewer_us_strikes_than_hosts_that_align(scenario, parameters):
+    hedged = us_struck(scenario, "hedge", *parameters)
+    aligned = us_struck(scenario, "align_with_us", *parameters)
+    assert _z(aligned, hedged) > 3.5
+    assert aligned.mean() > 2 * hedged.mean()
     # Counter-check: when the stance opens or denies nothing, it no longer matters.
-    hedged_free = us_strike_rate(scenario, "hedge", *NO_BASING)
-    aligned_free = us_strike_rate(scenario, "align_with_us", *NO_BASING)
-    assert abs(aligned_free - hedged_free) < (aligned - hedged) / 3
+    hedged_free = us_struck(scenario, "hedge", *parameters, *NO_BASING)
+    aligned_free = us_struck(scenario, "align_with_us", *parameters, *NO_BASING)
+    assert abs(_z(aligned_free, hedged_free)) < 2
+    assert abs(aligned_free.mean() - hedged_free.mean()) < (aligned.mean() - hedged.mean()) / 3
 
 
 def gulf_moves_after_a_strike(scenario, struck: bool, *overrides: str, size: int = 400):
