@@ -130,7 +130,7 @@ class CrisisActor(mesa.Agent):
             feasible = self.feasible(menu, world)
             uniform = streams.uniform(f"choice:{self.actor_id}:{name}", world.turn)
             chosen = logit_choice(utility, feasible, self.rationality, uniform)
-            kept = self._keep_last_move(name, chosen, feasible, world, streams)
+            kept = self._keep_last_move(name, feasible, world)
             if kept is not None:
                 chosen = np.where(kept, self.last_chosen[name], chosen)
             forced = np.zeros(world.size, dtype=bool)
@@ -165,23 +165,17 @@ class CrisisActor(mesa.Agent):
         return decisions
 
     def _keep_last_move(
-        self,
-        menu: str,
-        chosen: np.ndarray,
-        feasible: np.ndarray,
-        world: WorldState,
-        streams: ReplicationStreams,
+        self, menu: str, feasible: np.ndarray, world: WorldState
     ) -> np.ndarray | None:
         """Where the actor does not reconsider this turn: turns shorter than the decision
-        interval leave it with its last move (if still legal), so that a crisis played in
-        1-day turns sees as many fresh decisions per week as one played in longer turns."""
-        chance = self.model.timescale.decision_probability
+        interval leave it with its last move (if still legal) until the next decision day of
+        the crisis's calendar, so that a crisis played in 1-day turns sees the same decisions,
+        on the same days, as one played in turns of the interval."""
         last = self.last_chosen.get(menu)
-        if chance >= 1.0 or last is None:
+        if last is None or self.model.timescale.reconsiders(world.turn):
             return None
         rows = np.arange(world.size)
-        stay = streams.uniform(f"reconsider:{self.actor_id}:{menu}", world.turn) >= chance
-        return stay & feasible[rows, last]
+        return feasible[rows, last].copy()
 
     def advise(
         self, world: WorldState, feasible_only: bool = True

@@ -11,8 +11,16 @@ from sim.engine.adjudication import _end_conditions, apply_effects, phase_effect
 from sim.engine.decision import PHASES
 from sim.engine.effects import EFFECT_INDEX, EFFECTS, LEVEL_EFFECTS
 from sim.engine.model import CrisisModel
+from sim.engine.talks import break_off_talks
 from sim.engine.world import EndState, Hormuz
 from sim.scenario.config import load_scenario
+
+#: terms that meet for certain: Washington asks nothing and Tehran's offer decides sharply
+DEAL_ON_THE_TABLE = (
+    "context.us_demands=0",
+    "context.us_regime_change_intent=0",
+    "dynamics.talks.terms_softness=0.000001",
+)
 
 
 def effect_matrix(size: int, **amounts) -> np.ndarray:
@@ -391,7 +399,7 @@ def test_without_other_exits_every_run_reaches_the_horizon(scenario):
         "dynamics.iran.collapse_threshold=0",
         "dynamics.escalation.ceasefire_base=0",
         "dynamics.escalation.ceasefire_per_signal=0",
-        "dynamics.escalation.settlement_threshold=1000000",
+        "dynamics.talks.closing_probability=0",
     )
     model = CrisisModel(crisis, 200, rng=6).run()
     assert model.world.turn == 3
@@ -404,7 +412,8 @@ def test_end_conditions_on_a_crafted_world(scenario):
     crisis = scenario(
         "baseline",
         "dynamics.escalation.ceasefire_base=1.0",
-        "dynamics.escalation.settlement_probability=1.0",
+        *DEAL_ON_THE_TABLE,
+        "dynamics.talks.closing_probability=1.0",
         "dynamics.regime.collapse_days=0",
         "horizon=5",
     )
@@ -412,7 +421,7 @@ def test_end_conditions_on_a_crafted_world(scenario):
     world = model.world
     war = crisis.ladders.war_threshold
     threshold = crisis.dynamics.iran.collapse_threshold
-    settle = crisis.dynamics.escalation.settlement_threshold
+    settle = crisis.dynamics.talks.progress_full
     world.turn = 2
     # 0 collapse (even at war), 1 quiet war: ceasefire, 2 war still escalating: goes on,
     # 3 talks done below war: settlement, 4 talks done at war: ceasefire, 5 nothing: goes on.
@@ -443,21 +452,61 @@ def test_end_conditions_on_a_crafted_world(scenario):
     assert not world.active.any()
 
 
-def test_talks_past_the_threshold_close_a_deal_at_the_settlement_rate(scenario):
-    """A settlement is a chance per period once talks are far enough, not a certainty."""
+def _talks(scenario, progress: float, *overrides: str, size: int = 4000):
+    """Settlements among `size` crises short of war whose talks stand at `progress`."""
+    crisis = scenario("baseline", *overrides)
+    model = CrisisModel(crisis, size, rng=8)
+    world = model.world
+    world.turn = 2
+    world.escalation = np.full(size, 1)
+    world.negotiation_progress = np.full(size, progress)
+    ended = _end_conditions(world, crisis, model.streams)
+    return int((world.end_state[ended] == EndState.SETTLEMENT).sum()), crisis.dynamics.talks
+
+
+def test_talks_under_way_on_terms_that_meet_close_a_deal_at_the_closing_rate(scenario):
+    """A settlement is a chance per period once talks are under way, not a certainty."""
     for rate in (0.3, 1.0):
-        crisis = scenario("baseline", f"dynamics.escalation.settlement_probability={rate}")
-        model = CrisisModel(crisis, 4000, rng=8)
-        world = model.world
-        world.turn = 2
-        world.escalation = np.full(4000, 1)
-        world.negotiation_progress = np.full(4000, crisis.dynamics.escalation.settlement_threshold)
-        ended = _end_conditions(world, crisis, model.streams)
-        settled = int((world.end_state[ended] == EndState.SETTLEMENT).sum())
+        full = scenario("baseline").dynamics.talks.progress_full
+        settled, _ = _talks(
+            scenario, full, *DEAL_ON_THE_TABLE, f"dynamics.talks.closing_probability={rate}"
+        )
         if rate == 1.0:
             assert settled == 4000
         else:
             assert stats.binomtest(settled, 4000, rate).pvalue > 1e-3
+
+
+def test_no_deal_without_talks_by_both_or_terms_that_meet(scenario):
+    closing = "dynamics.talks.closing_probability=1.0"
+    rules = scenario("baseline").dynamics.talks
+    # one side talking alone levels off below the start of real talks
+    settled, _ = _talks(scenario, rules.progress_start, *DEAL_ON_THE_TABLE, closing)
+    assert settled == 0
+    # Washington asks for more than Tehran will give
+    settled, _ = _talks(
+        scenario, rules.progress_full, *DEAL_ON_THE_TABLE, closing, "context.us_demands=1"
+    )
+    assert settled == 0
+    # halfway between the start and full progress, about half the chance
+    half = (rules.progress_start + rules.progress_full) / 2
+    settled, _ = _talks(
+        scenario, half, *DEAL_ON_THE_TABLE, "dynamics.talks.closing_probability=0.6"
+    )
+    assert stats.binomtest(settled, 4000, 0.3).pvalue > 1e-3
+
+
+def test_a_strike_on_iran_breaks_off_the_talks(scenario):
+    model = CrisisModel(scenario("baseline"), 4, rng=9)
+    world = model.world
+    world.negotiation_progress = np.full(4, 5.0)
+    world.events["strike_on_iran"] = np.array([0.0, 1.0, 0.0, 1.0])
+    break_off_talks(world, model.crisis)
+    np.testing.assert_array_equal(world.negotiation_progress, [5.0, 0.0, 5.0, 0.0])
+    # Counter-check: with no setback a strike leaves the talks where they were.
+    world.negotiation_progress = np.full(4, 5.0)
+    break_off_talks(world, scenario("baseline", "dynamics.talks.strike_setback=0"))
+    np.testing.assert_array_equal(world.negotiation_progress, np.full(4, 5.0))
 
 
 def test_how_runs_end_matches_the_state_they_end_in(scenario):

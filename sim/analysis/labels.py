@@ -41,6 +41,7 @@ CONTEXT_TEXT = {
     "us_regime_change_intent": "US regime-change intent",
     "gulf_china_trade": "Gulf-China trade",
     "israel_domestic_hawkishness": "Israel's domestic hawkishness",
+    "us_demands": "US demands in talks",
 }
 
 

@@ -16,6 +16,7 @@ from sim.engine.basing import update_basing
 from sim.engine.decision import PHASES
 from sim.engine.effects import EFFECT_INDEX, EFFECTS, ONE_OFF_EFFECTS, RATE_EFFECTS
 from sim.engine.streams import ReplicationStreams
+from sim.engine.talks import break_off_talks, settlement_chance
 from sim.engine.timescale import TimeScale
 from sim.engine.world import EndState, Hormuz, WorldState
 from sim.scenario.config import Scenario
@@ -206,6 +207,7 @@ def adjudicate(
     _remember(world, scenario, time)
     _deliver_arms(world, scenario, time)
     _decay(world, scenario, time)
+    break_off_talks(world, scenario)
     ended = _end_conditions(world, scenario, streams, time)
     return TurnReport(incidents=incidents, discovered=discovered, ended=ended)
 
@@ -502,22 +504,12 @@ def _end_conditions(
         & ~world.escalated
         & (streams.uniform("ceasefire", world.turn) < ceasefire_chance)
     )
-    settlement = (
-        active
-        & ~collapse
-        & ~world.war
-        & (
-            world.negotiation_progress * (1.0 + world.events["mediation"])
-            >= rules.settlement_threshold
-        )
-    )
-    if rules.settlement_probability < 1.0 and settlement.any():
-        # Talks that have gone far enough still need a deal to be closed: a chance per
-        # period, so that a deal takes about as long whether turns are days or weeks.
-        closing = streams.uniform("settlement", world.turn) < time.probability(
-            rules.settlement_probability
-        )
-        settlement &= closing
+    # A deal: talks under way on terms both sides accept, closed with a chance per period
+    # (sim/engine/talks.py), so that a deal takes as long whether turns are days or weeks.
+    settlement = active & ~collapse & ~world.war
+    if settlement.any():
+        chance = settlement_chance(world, scenario, time)
+        settlement &= streams.uniform("settlement", world.turn) < chance
     horizon = active & (world.turn >= scenario.horizon) & ~collapse & ~ceasefire & ~settlement
     ended = collapse | ceasefire | settlement | horizon
     world.end_state = np.select(

@@ -8,7 +8,11 @@ per period grows in proportion, and a random walk's step grows with the square r
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+#: tolerance for day counts that are sums of fractional turn lengths
+_EPS = 1e-9
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,17 @@ class TimeScale:
         """A random walk's standard deviation per turn, from that per reference period."""
         return sigma * self.ratio**0.5
 
-    @property
-    def decision_probability(self) -> float:
-        """Chance that an actor reconsiders its move this turn (1 for turns of the decision
-        interval or longer); otherwise it keeps its last move."""
-        return min(1.0, self.turn_days / self.decision_interval_days)
+    def reconsiders(self, turn: int) -> bool:
+        """Whether actors reconsider their moves in this turn (always, for turns of the decision
+        interval or longer).
+
+        Decisions fall on a fixed calendar, days 0, I, 2I, ... of the crisis (I the decision
+        interval); a turn holds a decision if one of those days falls within it. Every actor
+        reconsiders on the same days whatever the turn length, so that turns shorter than the
+        interval refine only what happens between decisions, not when the decisions are made.
+        """
+        if self.turn_days >= self.decision_interval_days:
+            return True
+        start = (turn - 1) * self.turn_days
+        next_decision = math.ceil(start / self.decision_interval_days - _EPS)
+        return next_decision * self.decision_interval_days < start + self.turn_days - _EPS

@@ -105,6 +105,7 @@ ContextName = Literal[
     "us_regime_change_intent",
     "gulf_china_trade",
     "israel_domestic_hawkishness",
+    "us_demands",
 ]
 
 
@@ -116,6 +117,7 @@ class Context(Strict):
     us_regime_change_intent: Unit
     gulf_china_trade: Unit
     israel_domestic_hawkishness: Unit
+    us_demands: Unit
 
 
 class InitialState(Strict):

@@ -65,9 +65,6 @@ class EscalationDynamics(Strict):
     decay_probability: Probability
     ceasefire_base: Probability
     ceasefire_per_signal: Probability
-    settlement_threshold: float = Field(gt=0)
-    #: chance per reference period that talks past the threshold close a deal
-    settlement_probability: Probability
     negotiation_decay: Probability
     regime_pressure_decay: Probability
     posture_decay: Probability
@@ -200,6 +197,38 @@ class BasingDynamics(Strict):
     strike_memory: Probability
 
 
+class TalksDynamics(Strict):
+    """How a crisis short of war ends in a deal (`sim/engine/talks.py`)."""
+
+    #: talks' progress below which no deal is in reach (one side talking alone stays below)
+    progress_start: float = Field(ge=0)
+    #: progress at which talks are as far along as they get
+    progress_full: float = Field(gt=0)
+    #: what Tehran would concede with no pressure at all (0-1, the scale of `us_demands`)
+    offer_base: Probability
+    #: concessions added at full sanctions bite (enforcement net of evasion)
+    offer_per_bite: float = Field(ge=0)
+    #: concessions added at full US force posture (coercion)
+    offer_per_posture: float = Field(ge=0)
+    #: concessions withdrawn at full US regime-change intent
+    offer_per_intent: float = Field(ge=0)
+    #: terms added to Washington's demands at full regime-change intent
+    demand_per_intent: float = Field(ge=0)
+    #: how sharply a gap between offer and demands blocks a deal (scale of a logistic)
+    terms_softness: float = Field(gt=0)
+    #: chance per reference period that talks at full progress on terms that meet close a
+    #: deal both capitals ratify
+    closing_probability: Probability
+    #: share of the talks' progress a strike on Iran wipes out
+    strike_setback: Probability
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TalksDynamics:
+        if self.progress_full <= self.progress_start:
+            raise ValueError("progress_full must be above progress_start")
+        return self
+
+
 class Dynamics(Strict):
     oil: OilDynamics
     iran: IranDynamics
@@ -212,3 +241,4 @@ class Dynamics(Strict):
     sanctions: SanctionsDynamics
     israel: IsraelDynamics
     basing: BasingDynamics
+    talks: TalksDynamics
