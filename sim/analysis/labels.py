@@ -339,7 +339,11 @@ class Labels:
             if len(parts) == 4 and parts[2] == "weights":
                 return f"{whose} weight on {readable(leaf)}"
             return f"{whose} {readable(leaf)}"
-        return CONTEXT_TEXT.get(leaf, readable(leaf))
+        if parts[0] == "context" or leaf in CONTEXT_TEXT:
+            return CONTEXT_TEXT.get(leaf, readable(leaf))
+        if len(parts) >= 3:  # dynamics.iran.collapse_threshold -> Iran collapse threshold
+            return f"{readable(parts[-2])} {readable(leaf)}"
+        return readable(leaf)
 
     def category(self, value: str) -> str:
         """A category of a categorical outcome in words (a move, or how the crisis ended)."""

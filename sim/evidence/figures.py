@@ -84,8 +84,11 @@ def per_episode(document: dict):
     return fig
 
 
-def parameters(summary: dict, theta: np.ndarray, names: list[str], weights: np.ndarray):
-    """Prior (the population) against posterior (reweighted) for each calibrated parameter."""
+def parameters(
+    summary: dict, theta: np.ndarray, names: list[str], weights: np.ndarray, labels=None
+):
+    """Prior (the population) against posterior (reweighted) for each calibrated parameter,
+    each named in words by `labels` (a `sim.analysis.labels.Labels`) when given."""
     count = len(names)
     cols = 3
     rows = int(np.ceil(count / cols))
@@ -105,7 +108,8 @@ def parameters(summary: dict, theta: np.ndarray, names: list[str], weights: np.n
             label="posterior",
         )
         moved = " (moved)" if summary[name]["moved"] else ""
-        ax.set_title(name.replace("actors.", "").replace("dynamics.", "") + moved, fontsize=8)
+        words = labels.parameter(name) if labels is not None else name
+        ax.set_title(words + moved, fontsize=8)
         ax.tick_params(labelsize=7)
     for j in range(count, rows * cols):
         axes[j // cols][j % cols].axis("off")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.analysis.labels import Labels
 from sim.batch.runfolder import atomic_write_text
 from sim.evidence import figures
 from sim.evidence.calibration import (
@@ -28,12 +29,18 @@ from sim.scenario.config import _display
 
 
 def _write_outputs(
-    out: Path, document: dict, title: str, parameters_line: str, prior_label: str | None = None
+    out: Path,
+    document: dict,
+    title: str,
+    parameters_line: str,
+    labels: Labels,
+    prior_label: str | None = None,
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "validation.json", json.dumps(document, indent=2, default=float) + "\n")
     label = prior_label or "uncalibrated prior"
-    atomic_write_text(out / "validation.md", markdown(document, title, parameters_line, label))
+    text = markdown(document, title, parameters_line, label, labels)
+    atomic_write_text(out / "validation.md", text)
     plots = out / "plots"
     plots.mkdir(exist_ok=True)
     figures.save(figures.reliability(document), plots / "reliability.png")
@@ -81,7 +88,9 @@ def validate(
 
     document = build(events, model, {"prior": prior_forecast, "loo": loo}, seed)
     document["parameters"] = provenance
-    _write_outputs(out, document, "Validation against the episode library", provenance["line"])
+    labels = Labels.from_scenario(configured[0].scenario)
+    title = "Validation against the episode library"
+    _write_outputs(out, document, title, provenance["line"], labels)
     return document
 
 
@@ -162,13 +171,18 @@ def run_calibration(
         f"Population of {config.particles} parameter vectors x {config.replications} "
         f"replications per episode; effective sample size "
         f"{meta['diagnostics']['effective_sample_size']}.",
+        Labels.from_scenario(episodes[0].scenario),
         prior_label="calibration prior (population)",
     )
     atomic_write_text(out / "diagnostics.json", json.dumps(meta, indent=2, default=float) + "\n")
     atomic_write_text(out / "diagnostics.md", diagnostics_markdown(meta))
     figures.save(
         figures.parameters(
-            meta["parameters"], result.population.theta, result.names, result.weights
+            meta["parameters"],
+            result.population.theta,
+            result.names,
+            result.weights,
+            Labels.from_scenario(episodes[0].scenario),
         ),
         out / "plots" / "parameters.png",
     )

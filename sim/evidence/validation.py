@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.analysis import formatting as fmt
+from sim.analysis.labels import Labels, readable
 from sim.evidence.scoring import Forecast, base_rate, interval_of_mean, score_event
 from sim.evidence.simulate import Event
 
@@ -25,6 +27,8 @@ def _event_row(event: Event) -> dict:
     return {
         "field": event.field,
         "observed": obs.describe(),
+        #: the same, structured, for words: one of value, interval or one_of
+        "observation": obs.model_dump(include={"value", "interval", "one_of"}, exclude_none=True),
         "kind": event.spec.kind,
         "confidence": obs.confidence,
         "source": obs.source,
@@ -122,9 +126,33 @@ def headline(overall_scores: dict) -> str:
     )
 
 
+def _field(name: str, labels: Labels | None) -> str:
+    """An outcome field in words, its name after it in code type."""
+    return f"{labels.outcome(name) if labels else readable(name)} (`{name}`)"
+
+
+def _observed(row: dict, labels: Labels | None) -> str:
+    """What the record settles, in words: `2 to 5`, `yes`, `mediate or outreach to Tehran`."""
+    observation = row.get("observation")
+    if not observation:
+        return row["observed"]
+    category = labels.category if labels else readable
+    if "interval" in observation:
+        return fmt.interval(*observation["interval"])
+    if "one_of" in observation:
+        return " or ".join(category(c) for c in observation["one_of"])
+    value = observation["value"]
+    return category(value) if isinstance(value, str) else fmt.value(value)
+
+
 def markdown(
-    document: dict, title: str, parameters_line: str, prior_label: str = "uncalibrated prior"
+    document: dict,
+    title: str,
+    parameters_line: str,
+    prior_label: str = "uncalibrated prior",
+    labels: Labels | None = None,
 ) -> str:
+    """The validation document for readers: outcomes and observations in words."""
     o = document["overall"]
     lines = [f"# {title}", "", parameters_line, "", headline(o), ""]
     lines += [
@@ -161,7 +189,7 @@ def markdown(
         )
     lines += ["", "## Events", ""]
     lines += [
-        "| episode | field | observed | confidence | p (model) | p (prior) | p (base rate) "
+        "| episode | outcome | observed | confidence | p (model) | p (prior) | p (base rate) "
         "| p (LOO) |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -169,17 +197,16 @@ def markdown(
         for r in ep["events"]:
             refs = [fmt(r[k]["p"]) if r.get(k) else "-" for k in ("prior", "base_rate", "loo")]
             lines.append(
-                f"| {name} | {r['field']} | {r['observed']} | {r['confidence']} | {r['p']:.3f} | "
-                + " | ".join(refs)
-                + " |"
+                f"| {name} | {_field(r['field'], labels)} | {_observed(r, labels)} | "
+                f"{r['confidence']} | {r['p']:.3f} | " + " | ".join(refs) + " |"
             )
     worst = sorted(
         (
-            (r["p"], name, r["field"], r["observed"])
+            (r["p"], name, _field(r["field"], labels), _observed(r, labels))
             for name, ep in document["episodes"].items()
             for r in ep["events"]
         )
     )[:8]
     lines += ["", "## Where the model fails", "", "The events the model found least likely:", ""]
-    lines += [f"- {name}: {field} = {obs} (p = {p:.3f})" for p, name, field, obs in worst]
+    lines += [f"- {name}: {field}: {obs} (p = {p:.3f})" for p, name, field, obs in worst]
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from sim.analysis.labels import Labels
 from sim.evidence.observed import FieldSpec, Observation
 from sim.evidence.scoring import base_rate, brier, crps, log_score, pit
 from sim.evidence.simulate import Event
@@ -69,3 +70,16 @@ def test_the_base_rate_leaves_the_episode_out_and_never_says_never():
     assert base_rate(_event("x", False), others) == pytest.approx((1 + 0.5) / 4)
     assert 0 < base_rate(_event("x", False), others[:2]) < 0.5
     assert base_rate(_event("x", True), []) == 0.5
+
+
+def test_validation_md_names_outcomes_and_observations_in_words(document, scenario):
+    out, doc = document
+    text = (out / "validation.md").read_text(encoding="utf-8")
+    labels = Labels.from_scenario(scenario("baseline"))
+    rows = [line for line in text.splitlines() if line.startswith("| 20")]
+    events = [row.split(" | ") for row in rows if "(`" in row]
+    assert len(events) == sum(len(e["events"]) for e in doc["episodes"].values())
+    for cells in events:
+        field = cells[1].rsplit("(`", 1)[1].rstrip("`)")
+        assert cells[1] == f"{labels.outcome(field)} (`{field}`)"
+        assert "_" not in cells[2], cells[2]  # the observation: `1 to 2`, `no`, `hedge or mediate`
