@@ -45,14 +45,17 @@ def test_a_small_batch_runs_in_the_calling_process_in_one_chunk(tmp_path, monkey
     assert len(list((report.folder / "chunks").glob("*.outcomes.parquet"))) == 1
 
 
-def test_a_big_batch_uses_every_core_in_chunks_of_a_few_thousand(monkeypatch):
+def test_a_big_batch_uses_every_core_in_chunks_of_thousands(monkeypatch):
     monkeypatch.setattr(runner.os, "cpu_count", lambda: 2)
     plan = make_plan(BASELINE, [], runner.SERIAL_RUNS + 1, None)
     assert runner.default_workers(plan, "local") == 2
     assert runner.default_workers(make_plan(BASELINE, [], 2000, None), "dask") == 2
     assert runner.default_chunk_size(plan, 2) == -(-(runner.SERIAL_RUNS + 1) // 8)
     big = make_plan(BASELINE, [], 200_000, None)
-    assert runner.default_chunk_size(big, 2) == runner.DEFAULT_CHUNK
+    assert runner.default_chunk_size(big, 2) == runner.LARGE_CHUNK
+    kept = make_plan(BASELINE, ["experiment.trajectories=200000"], 200_000, None)
+    assert runner.default_chunk_size(kept, 2) == runner.DEFAULT_CHUNK  # trajectories held
+    assert runner.default_chunk_size(make_plan(BASELINE, [], 50_000, None), 2) == 6250
     assert runner.default_chunk_size(make_plan(BASELINE, [], 4000, None), 2) == 1000
 
 
