@@ -6,7 +6,11 @@ every absolute figure; ratios against a baseline measured alongside move less):
 1. start-up: `wargame --help` and `wargame check`, against the bare interpreter's start-up;
 2. the engine in one process at batch sizes 1 ... 5,000, and the same model driven the way
    Mesa users would, `mesa.batch_run` with one replication per model, on the same seeds,
-   checking that both give identical outcome records;
+   checking that both give identical outcome records; then the engine's CPU time per
+   replication here and at an earlier commit (by default the engine before Israel and the
+   mechanisms that came with it), each checked out into a temporary folder and timed in a
+   fresh interpreter of this environment, in alternation, with whether their outcome
+   records are identical;
 3. `wargame batch` from the prompt to the summary, as a user sees it, at 2,000, 50,000 and
    200,000 runs (the last two with 2 workers);
 4. the classroom's live forecast of 2,000 futures;
@@ -15,19 +19,25 @@ every absolute figure; ratios against a baseline measured alongside move less):
 6. with --million only: 1,000,000 replications with trajectories streamed to Parquet, and the
    peak memory of the whole process tree (slow, and heavy for a shared machine).
 
-Usage: python bench/bench_batch.py [--quick] [--check] [--million]
-  --quick    smaller sizes (a smoke run; the targets are not judged)
-  --check    exit 1 unless every target measured is met
-  --million  add the 1,000,000-run memory measurement
+Usage: python bench/bench_batch.py [--quick] [--check] [--million] [--against REF]
+  --quick        smaller sizes (a smoke run; the targets are not judged)
+  --check        exit 1 unless every target measured is met
+  --million      add the 1,000,000-run memory measurement
+  --against REF  the commit to compare the engine with (default: PREVIOUS_ENGINE, the engine
+                 before Israel and the new mechanisms); skipped with a note without git or REF
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -49,6 +59,8 @@ BASELINE = ROOT / "configs" / "baseline.yaml"
 CLASSROOM = ROOT / "configs" / "classroom.yaml"
 WARGAME = Path(sys.executable).with_name("wargame")
 GIB = 1 << 30
+#: the engine before Israel and the mechanisms that came with it (the old layout: sim/model.py)
+PREVIOUS_ENGINE = "14d61f8"
 
 
 @dataclass
@@ -159,6 +171,102 @@ def engine(quick: bool) -> dict[str, float]:
         rates[largest] >= 15_000,
     )
     return {"mesa": mesa_rate, "in_process": rates[largest]}
+
+
+# ----------------------------------------------------------------------------- 2b. against a commit
+
+#: run in a fresh interpreter with a source tree first on the path: the CPU time per
+#: replication of the baseline at a batch of `size` (best of `repeats`) and a digest of the
+#: outcome records of a fixed batch; works with the old layout (sim/model.py) and the new
+_PER_REPLICATION = """
+import hashlib, json, os, sys, time
+root, size, repeats, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+sys.path.insert(0, root)
+if os.path.exists(os.path.join(root, "sim", "engine", "model.py")):
+    from sim.engine.model import CrisisModel
+    from sim.scenario.config import load_scenario
+else:
+    from sim.model import CrisisModel
+    from sim.config import load_scenario
+import pandas as pd
+import sim
+assert sim.__file__.startswith(root), sim.__file__
+scenario = load_scenario(root + "/configs/baseline.yaml")
+CrisisModel(scenario, 200, rng=seed).run()
+best = float("inf")
+for _ in range(repeats):
+    started = time.process_time()
+    CrisisModel(scenario, size, rng=seed).run()
+    best = min(best, time.process_time() - started)
+records = CrisisModel(scenario, 1000, rng=seed).run().outcome_frame()
+digest = hashlib.sha256(",".join(records.columns).encode())
+digest.update(pd.util.hash_pandas_object(records, index=False).to_numpy().tobytes())
+print(json.dumps({"us": best / size * 1e6, "records": digest.hexdigest()}))
+"""
+
+
+def checkout(ref: str, into: Path) -> str | None:
+    """Extract commit `ref` of this repository into `into`; its full id, or None (and a note)."""
+    git = shutil.which("git")
+    if git is None or not (ROOT / ".git").exists():
+        print("   skipped: git or the repository's history is not available")
+        return None
+    found = subprocess.run([git, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                           cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    if found.returncode != 0:
+        print(f"   skipped: no commit {ref} in this repository")
+        return None
+    commit = found.stdout.strip()
+    archive = subprocess.run([git, "archive", "--format=tar", commit], cwd=ROOT,
+                             capture_output=True, check=True)  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return commit
+
+
+def per_replication(tree: Path, size: int, repeats: int) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", _PER_REPLICATION, str(tree), str(size), str(repeats), str(SEED)],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def against(ref: str, quick: bool) -> None:
+    """The engine's CPU time per replication here and at commit `ref`, measured alike."""
+    size, rounds = (1000, 1) if quick else (5000, 3)
+    print(f"\n2b. the engine here and at commit {ref}: CPU time per replication, batch of "
+          f"{size:,}, best of {3 * rounds} in fresh interpreters taking turns")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        commit = checkout(ref, Path(tmp))
+        if commit is None:
+            return
+        trees = {"here": ROOT, commit[:7]: Path(tmp)}
+        best = {name: float("inf") for name in trees}
+        records = {}
+        try:
+            for _ in range(rounds):
+                for name, tree in trees.items():
+                    measured = per_replication(tree, size, 3)
+                    best[name] = min(best[name], measured["us"])
+                    records[name] = measured["records"]
+        except RuntimeError as error:
+            print(f"   skipped: the engine at {commit[:7]} does not run here ({error})")
+            return
+    ratio = best["here"] / best[commit[:7]]
+    same = records["here"] == records[commit[:7]]
+    for name in trees:
+        print(f"   {name:<8} {best[name]:7.1f} us per replication")
+    print(f"   here / {commit[:7]}: {ratio:.2f}; outcome records of the same seeds "
+          f"{'identical' if same else 'differ (the model changed in between)'}")  # fmt: skip
+    before = " (before Israel)" if ref == PREVIOUS_ENGINE else ""
+    target(f"engine per replication vs {commit[:7]}{before}", f"{ratio:.2f}x its time",
+           "<= 1.00x", ratio <= 1.0)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- 3. batches
@@ -290,6 +398,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--million", action="store_true")
+    parser.add_argument("--against", default=PREVIOUS_ENGINE, metavar="REF")
     args = parser.parse_args()
     versions = f"Python {sys.version.split()[0]}, numpy {np.__version__}, mesa {mesa.__version__}"
     print(f"baseline scenario, {os.cpu_count()} cores, {versions}")
@@ -297,6 +406,7 @@ def main() -> int:
         work = Path(tmp)
         startup()
         rates = engine(args.quick)
+        against(args.against, args.quick)
         folder = batches(args.quick, work, rates["mesa"])
         classroom(work)
         output(folder)
