@@ -109,8 +109,11 @@ def check(config: str, overrides: tuple[str, ...]) -> None:
     """Validate a scenario file (and everything it extends), with its sweep if it has one."""
     from sim.scenario.config import load_scenario
 
+    from sim.analysis.labels import Labels
+
     scenario = load_scenario(config, overrides)
-    actors = ", ".join(scenario.actors)
+    labels = Labels.from_scenario(scenario)
+    actors = ", ".join(labels.label(actor) for actor in scenario.actors)
     design = ""
     experiment = scenario.experiment
     if experiment.grid or experiment.sample is not None or experiment.scenarios:

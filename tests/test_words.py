@@ -1,6 +1,6 @@
 """What a reader sees names things in words: no field, factor, action or actor id in the text of
-summary.md, the HTML report, the figures, or what `wargame run`, `batch`, `summary`, `compare`,
-`sensitivity` and `discover` print.
+summary.md, the HTML report, the figures, or what `wargame check`, `run`, `batch`, `summary`,
+`compare`, `sensitivity` and `discover` print.
 
 The ids are read from the scenario and the results folder (every actor, factor, move, context
 value, rung, outcome field, trajectory variable and manifest field), not listed here. Places
@@ -115,6 +115,7 @@ def shown(tmp_path_factory) -> tuple[dict[str, str], set[str]]:
         encoding="utf-8",
     )
     texts = {
+        "check": wargame("check", str(design)),
         "run": wargame("run", str(CONFIG_ROOT / "twelve_day_war.yaml"), "--seed", "3"),
         "batch": wargame(
             "batch", str(CONFIG_ROOT / "baseline.yaml"), "--runs", "40", "--out", str(baseline)

@@ -35,7 +35,7 @@ from markupsafe import Markup
 from sim import __version__
 from sim.analysis import formatting as fmt
 from sim.analysis import measures
-from sim.analysis.labels import Labels, run_record
+from sim.analysis.labels import Labels, run_record, sentence
 from sim.analysis.results import Results
 from sim.batch.runfolder import atomic_write_text
 from sim.output import gallery
@@ -91,8 +91,9 @@ def render(template: str, **context: Any) -> str:
 # ----------------------------------------------------------------------------- tables
 
 
-def _outcome_cell(name: str, labels: Labels) -> Markup:
-    return Markup("{}<br><code>{}</code>").format(labels.outcome(name), name)
+def _outcome_cell(name: str, labels: Labels, heading: bool = False) -> Markup:
+    words = labels.outcome(name)
+    return Markup("{}<br><code>{}</code>").format(sentence(words) if heading else words, name)
 
 
 def outcome_block(outcomes: Mapping[str, Mapping[str, Any]], labels: Labels) -> dict[str, Any]:
@@ -104,7 +105,9 @@ def outcome_block(outcomes: Mapping[str, Mapping[str, Any]], labels: Labels) -> 
                 (labels.category(c), fmt.percent(s.get("p")), _ci(s.get("ci")), fmt.count(s["n"]))
                 for c, s in v["categories"].items()
             ]
-            categories.append((_outcome_cell(name, labels), fmt.count(v.get("n")), rows))
+            categories.append(
+                (_outcome_cell(name, labels, heading=True), fmt.count(v.get("n")), rows)
+            )
         elif "p" in v:
             probabilities.append(
                 (
