@@ -107,9 +107,8 @@ def outcome_lines(record: dict, scenario) -> str:
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=OVERRIDE_HELP)
 def check(config: str, overrides: tuple[str, ...]) -> None:
     """Validate a scenario file (and everything it extends), with its sweep if it has one."""
-    from sim.scenario.config import load_scenario
-
     from sim.analysis.labels import Labels
+    from sim.scenario.config import load_scenario
 
     scenario = load_scenario(config, overrides)
     labels = Labels.from_scenario(scenario)
