@@ -22,7 +22,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import yaml
 
 from sim import __version__
 from sim.batch.hygiene import (
@@ -60,6 +59,7 @@ from sim.scenario.config import Scenario
 from sim.scenario.errors import WargameError
 from sim.scenario.experiment import Plan, make_plan
 from sim.scenario.limits import MAX_REPLICATIONS, MAX_WORKERS
+from sim.scenario.reader import dump
 
 Engine = Literal["local", "dask"]
 MAX_ATTEMPTS = 3
@@ -460,9 +460,7 @@ def _run_locked(
     if workers is None:
         workers = default_workers(plan, engine)
     chunk_size = chunk_size or experiment.chunk_size or default_chunk_size(plan, workers)
-    atomic_write_text(
-        folder / CONFIG, yaml.safe_dump(plan.resolved, sort_keys=False, allow_unicode=True)
-    )
+    atomic_write_text(folder / CONFIG, dump(plan.resolved, sort_keys=False, allow_unicode=True))
 
     def keeps_trajectories(chunk: Chunk) -> bool:
         return chunk.start < experiment.trajectories

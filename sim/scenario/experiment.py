@@ -233,14 +233,22 @@ def make_plan(
         for setting in settings:
             assignments = [f"{k}={_yaml_value(v)}" for k, v in setting.items()]
             where = f"{config} (experiment point {len(points)})"
-            try:
-                scenario, tree = _scenario(scenario_path, [*overrides, *assignments], where, parsed)
-            except ConfigError as exc:
-                if exc.file == "--set" and setting:
-                    raise ConfigError(
-                        str(config), f"experiment sweep {exc.field}", exc.expected
-                    ) from None
-                raise
+            if scenario_path == path and not assignments:
+                # The base scenario itself, validated above: a single scenario's batch (or the
+                # base among a list of scenarios) is not validated twice. Its own copy of the
+                # tree, so that config.yaml writes it out in full, not as an alias of the base.
+                scenario, tree = base, copy.deepcopy(base_tree)
+            else:
+                try:
+                    scenario, tree = _scenario(
+                        scenario_path, [*overrides, *assignments], where, parsed
+                    )
+                except ConfigError as exc:
+                    if exc.file == "--set" and setting:
+                        raise ConfigError(
+                            str(config), f"experiment sweep {exc.field}", exc.expected
+                        ) from None
+                    raise
             points.append(SweepPoint(len(points), scenario, label, dict(setting)))
             # The full tree of the first point of each scenario; the others differ from it
             # only by their parameters (a 65,536-point design would otherwise write 65,536).

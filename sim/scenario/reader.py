@@ -18,6 +18,8 @@ from sim.scenario.errors import ConfigError
 
 #: libyaml's loader when available (several times faster), else the pure-Python one
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: libyaml's emitter likewise (the same text as the pure-Python one, a few times sooner)
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 #: the largest scenario file read (the shipped ones are under 50 kB)
 MAX_BYTES = 4_000_000
@@ -157,6 +159,11 @@ def parse(text: str, shown: str) -> tuple[Any, yaml.Node | None]:
         raise ConfigError(shown, None, f"nested deeper than {MAX_DEPTH} levels") from None
     finally:
         loader.dispose()
+
+
+def dump(value: Any, **options: Any) -> str:
+    """`yaml.safe_dump` through libyaml: a resolved configuration of 70 kB in milliseconds."""
+    return yaml.dump(value, Dumper=DUMPER, **options)
 
 
 def parse_value(text: str, shown: str) -> Any:
