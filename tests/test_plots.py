@@ -154,7 +154,7 @@ def test_end_states_and_first_events(single_plots: Path) -> None:
 
 def test_factor_chart_shows_factors_and_rungs(single_plots: Path) -> None:
     text = svg_text(single_plots / "factors_russia.svg")
-    assert "ukraine commitment" in text and "net utility" in text
+    assert "Ukraine commitment" in text and "net utility" in text
     assert "2 diplomatic backing" in text
     assert "What pushed Russia towards or away" in text
 

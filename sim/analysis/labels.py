@@ -168,6 +168,38 @@ OUTCOME_TEXT: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+#: trajectory variable -> (the question its figure over time answers, its axis label); {top} is
+#: the top rung of the escalation ladder, {support} that of the support ladder
+TRAJECTORY_TEXT: dict[str, tuple[str, str]] = {
+    "escalation": ("How does escalation unfold over time?", "escalation ladder rung (0-{top})"),
+    "oil_price": ("How does the oil price move over time?", "Brent oil price ($/bbl)"),
+    "hormuz": (
+        "Is the Strait of Hormuz open over time?",
+        "Strait of Hormuz (0 open, 1 harassed, 2 closed)",
+    ),
+    "iran_stability": (
+        "How does the Iranian regime's stability evolve?",
+        "Iran's regime stability (index 0-1)",
+    ),
+    "iran_military_capacity": (
+        "How much military capacity does Iran keep?",
+        "Iran's military capacity (index 0-1)",
+    ),
+    "us_force_posture": (
+        "How large is the US force posture in the region?",
+        "US force posture (index 0-1)",
+    ),
+    "china_imports_kbd": (
+        "How much Iranian crude does China keep buying?",
+        "China's imports of Iranian crude (thousand b/d)",
+    ),
+    "regime_pressure": (
+        "How much regime-change pressure does Iran face?",
+        "regime-change pressure (index 0-1)",
+    ),
+    "sanctions_intensity": ("How tight are the sanctions?", "sanctions intensity (index 0-1)"),
+}
+
 #: per-actor outcome suffix -> (question, axis label, short name); {who} is the actor's name as
 #: a sentence uses it (`the United States`), {whose} its possessive (`the United States'`)
 ACTOR_OUTCOME_TEXT: dict[str, tuple[str, str, str]] = {
@@ -344,6 +376,21 @@ class Labels:
         if len(parts) >= 3:  # dynamics.iran.collapse_threshold -> Iran collapse threshold
             return f"{readable(parts[-2])} {readable(leaf)}"
         return readable(leaf)
+
+    def trajectory(self, name: str) -> tuple[str, str]:
+        """(question, axis label) of a variable over time: `oil_price`, `russia_support`."""
+        top, support = len(self.escalation_ladder) - 1, len(self.support_ladder) - 1
+        if name in TRAJECTORY_TEXT:
+            return tuple(t.format(top=top, support=support) for t in TRAJECTORY_TEXT[name])  # type: ignore[return-value]
+        actor, _, kind = name.rpartition("_")
+        if actor in self.actor_labels and kind in ("support", "covert"):
+            how = "support" if kind == "support" else "covert support"
+            return (
+                f"How far does {self.whose(actor)} {how} go, turn by turn?",
+                f"{how} level (0-{support})",
+            )
+        words = readable(name)
+        return f"How does {words} evolve?", words
 
     def category(self, value: str) -> str:
         """A category of a categorical outcome in words (a move, or how the crisis ended)."""

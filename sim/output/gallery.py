@@ -101,7 +101,7 @@ def figure_specs(results: Results) -> tuple[list[FigureSpec], list[str]]:
                     FigureSpec(
                         f"over_time_{variable}",
                         "trajectories",
-                        f"Over time: {readable(variable)}",
+                        f"Over time: {labels.trajectory(variable)[1]}",
                         lambda v=variable: rung_shares_figure(results, v),
                     )
                 )
@@ -111,7 +111,7 @@ def figure_specs(results: Results) -> tuple[list[FigureSpec], list[str]]:
                     FigureSpec(
                         f"fan_{variable}",
                         "trajectories",
-                        f"Over time: {readable(variable)}",
+                        f"Over time: {labels.trajectory(variable)[1]}",
                         lambda v=variable: fan_figure(results, v),
                     )
                 )
@@ -134,7 +134,7 @@ def figure_specs(results: Results) -> tuple[list[FigureSpec], list[str]]:
                     FigureSpec(
                         f"factors_{power}" + ("" if menu == "main" else f"_{menu}"),
                         "factors",
-                        f"Factors behind {labels.label(power)}'s {readable(menu)} choices",
+                        f"Factors behind {labels.whose(power)} {readable(menu)} choices",
                         lambda p=power, m=menu: factors_figure(results, p, m),
                     )
                 )

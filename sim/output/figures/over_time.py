@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sim.analysis import measures
-from sim.analysis.labels import Labels, readable, rung_label
+from sim.analysis.labels import Labels, rung_label
 from sim.analysis.measures import INTERVAL
 from sim.analysis.results import Results
 from sim.output import style
@@ -18,39 +18,6 @@ from sim.scenario.errors import WargameError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-
-
-_FAN_TEXT: dict[str, tuple[str, str]] = {
-    "escalation": ("How does escalation unfold over time?", "escalation ladder rung (0-8)"),
-    "oil_price": ("How does the oil price move over time?", "Brent oil price ($/bbl)"),
-    "hormuz": (
-        "Is the Strait of Hormuz open over time?",
-        "Strait of Hormuz (0 open, 1 harassed, 2 closed)",
-    ),
-    "iran_stability": (
-        "How does the Iranian regime's stability evolve?",
-        "Iran's regime stability (index 0-1)",
-    ),
-    "iran_military_capacity": (
-        "How much military capacity does Iran keep?",
-        "Iran's military capacity (index 0-1)",
-    ),
-    "us_force_posture": (
-        "How large is the US force posture in the region?",
-        "US force posture (index 0-1)",
-    ),
-    "china_imports_kbd": (
-        "How much Iranian crude does China keep buying?",
-        "China's imports of Iranian crude (thousand b/d)",
-    ),
-    "regime_pressure": (
-        "How much regime-change pressure does Iran face?",
-        "regime-change pressure (index 0-1)",
-    ),
-    "sanctions_intensity": ("How tight are the sanctions?", "sanctions intensity (index 0-1)"),
-    "russia_support": ("How far does Russia's support go, turn by turn?", "support level (0-7)"),
-    "china_support": ("How far does China's support go, turn by turn?", "support level (0-7)"),
-}
 
 
 _ORDINAL_QUESTIONS = {
@@ -69,8 +36,7 @@ def rung_shares_figure(results: Results, variable: str = "escalation") -> Figure
         raise WargameError(f"{variable}: not a trajectory variable of this run")
     levels = measures.ordinal_levels(variable, words)
     if variable.endswith("_support"):
-        who = words.label(variable.removesuffix("_support"))
-        question = f"How far does {who}'s support go, turn by turn? Share of runs on each rung"
+        question = f"{words.trajectory(variable)[0]} Share of runs on each rung"
     else:
         question = _ORDINAL_QUESTIONS[variable]
     points = measures.points_of(results, frame)
@@ -150,9 +116,7 @@ def fan_figure(results: Results, variable: str = "escalation", active_only: bool
         raise WargameError(f"{variable}: not a trajectory variable (one of {', '.join(numeric)})")
     if active_only and "active" in frame.columns:
         frame = frame[frame["active"]]
-    question, label = _FAN_TEXT.get(
-        variable, (f"How does {readable(variable)} evolve?", readable(variable))
-    )
+    question, label = words.trajectory(variable)
     points = measures.points_of(results, frame)
     single = len(points) == 1
     rows, columns = style.grid(len(points), 3)
