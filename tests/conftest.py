@@ -70,6 +70,25 @@ def write_yaml(tmp_path: Path) -> Callable[[str, str], Path]:
     return write
 
 
+@pytest.fixture
+def covert_turn(tmp_path: Path):
+    """A classroom game served over HTTP on loopback, turn 1 open and China's team helping
+    Iran covertly in it (never discovered): (session, base URL, white-cell URL, team URLs by
+    actor, the game's clock)."""
+    from classroom.helpers import CHINA_COVERT, FakeClock, call, new_session, serve
+
+    clock = FakeClock()
+    session = new_session(
+        tmp_path / "g.sqlite", "actors.china.covert.discovery_probability=0", clock=clock
+    )
+    with serve(session, tick_seconds=0.05) as base:
+        white = f"{base}/f/{session.facilitator_token}"
+        team = {a: f"{base}/t/{t}" for a, t in session.team_tokens.items()}
+        assert call(f"{white}/start", {})[1]["ok"]
+        assert call(f"{team['china']}/submit", {"turn": "1", **CHINA_COVERT})[1]["ok"]
+        yield session, base, white, team, clock
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `fuzz` (large example budgets) run only when asked for: `-m fuzz`."""
     if "fuzz" in (config.getoption("markexpr") or ""):

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from classroom.helpers import CONFIG, REPO, free_port, wait_for_port
+from classroom.helpers import CONFIG, COVERT_TEXT, REPO, free_port, wait_for_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -27,7 +27,6 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-COVERT_TEXT = "Covertly: go ahead with promised financial projects"
 #: how long a condition may take to hold; every step waits on a condition, never on a delay
 TIMEOUT = 30_000
 #: the debrief first simulates its games, which takes longer on a loaded machine
@@ -293,7 +292,7 @@ def test_a_class_plays_a_whole_game_in_the_browser(tmp_path):
             expect(white.locator("#placement")).not_to_contain_text("tied with")
             choices = white.locator("#choices")
             expect(choices).to_contain_text("Team Tehran (Iran) chose what the advisor ranked")
-            expect(choices).to_contain_text("covert_economic_lifeline")
+            expect(choices).to_contain_text("covert economic lifeline")
             expect(choices).to_contain_text("model (handed to the model)")
             expect(choices).to_contain_text("model (did not submit)")
             expect(choices).to_contain_text("Beijing promised to keep buying")

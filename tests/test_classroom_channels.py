@@ -10,43 +10,41 @@ import stat
 import urllib.request
 
 import pytest
-from classroom.helpers import CONFIG, FakeClock, call, free_port, new_session, post_form, serve
+from classroom.helpers import (
+    CONFIG,
+    COVERT_TEXT,
+    call,
+    free_port,
+    new_session,
+    post_form,
+    serve,
+)
 from click.testing import CliRunner
 
 from sim.classroom import commands
 from sim.classroom.session import GameSession
 
-CHINA_COVERT = {"main": "covert_economic_lifeline", "oil_purchases": "maintain_purchases"}
-COVERT_TEXT = "Covertly: go ahead with promised financial projects"
 ATTACK = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-def served(tmp_path):
+def served(covert_turn):
     """Turn 1 played (China covertly helping Iran), turn 2 open, messages in every channel."""
-    clock = FakeClock()
-    session = new_session(
-        tmp_path / "g.sqlite", "actors.china.covert.discovery_probability=0", clock=clock
-    )
-    with serve(session, tick_seconds=0.05) as base:
-        f = f"{base}/f/{session.facilitator_token}"
-        team = {a: f"{base}/t/{t}" for a, t in session.team_tokens.items()}
-        assert call(f"{f}/start", {})[1]["ok"]
-        assert call(f"{team['china']}/submit", {"turn": "1", **CHINA_COVERT})[1]["ok"]
-        assert call(f"{f}/close", {})[1]["ok"]
-        assert call(f"{f}/start", {})[1]["ok"]
-        sends = [
-            (team["iran"], "china", "Tehran to Beijing: private plan"),
-            (team["china"], "iran", "Beijing to Tehran: private answer"),
-            (team["iran"], "white_cell", "Tehran to the white cell: a question"),
-            (f, "iran", "White cell to Tehran: an answer"),
-            (team["russia"], "public", "Moscow calls for restraint"),
-            (f, "public", "White cell: the UN Security Council meets"),
-        ]
-        for url, to, text in sends:
-            status, body = call(f"{url}/messages", {"to": to, "text": text})
-            assert status == 200 and body["ok"], body
-        yield session, base, f, team, clock
+    _, _, f, team, _ = covert_turn
+    assert call(f"{f}/close", {})[1]["ok"]
+    assert call(f"{f}/start", {})[1]["ok"]
+    sends = [
+        (team["iran"], "china", "Tehran to Beijing: private plan"),
+        (team["china"], "iran", "Beijing to Tehran: private answer"),
+        (team["iran"], "white_cell", "Tehran to the white cell: a question"),
+        (f, "iran", "White cell to Tehran: an answer"),
+        (team["russia"], "public", "Moscow calls for restraint"),
+        (f, "public", "White cell: the UN Security Council meets"),
+    ]
+    for url, to, text in sends:
+        status, body = call(f"{url}/messages", {"to": to, "text": text})
+        assert status == 200 and body["ok"], body
+    return covert_turn
 
 
 def as_text(url: str) -> str:
@@ -174,7 +172,7 @@ def test_the_white_cell_overrides_the_adjudication_with_a_note_and_extends_the_c
     }
     board = json.loads(as_text(f"{base}/board"))
     assert board["state"]["hormuz"] == "closed"
-    assert "White cell ruling: hormuz set to closed. Mines reported" in board["announced"]
+    assert "White cell ruling: Hormuz set to closed. Mines reported" in board["announced"]
     deadline = session.game.deadline
     assert call(f"{f}/extend", {"minutes": "2"})[1]["ok"]
     assert session.game.deadline == deadline + 120

@@ -205,4 +205,4 @@ def test_saving_at_the_terminal_to_a_bad_place_says_so_and_goes_on(tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"! cannot save the game to {tmp_path}/missing/x.sqlite" in done.stdout
     assert f"! {CONFIG} already exists" in done.stdout
-    assert "Team Tehran: hold_firm. Recorded." in done.stdout
+    assert "Team Tehran: hold firm. Recorded." in done.stdout

@@ -92,7 +92,7 @@ def test_a_placement_sentence_names_the_value_and_leaves_out_empty_shares():
 def test_choices_sit_beside_the_advisors_first_choice(finished):
     rows = debrief.choices(finished)
     iran = [r for r in rows if r["team"] == "Tehran"]
-    assert [r["chosen"] for r in iran] == ["hold_firm", "missile_strike", "close_hormuz"]
+    assert [r["chosen"] for r in iran] == ["hold firm", "missile strike", "close Hormuz"]
     assert all(r["by"] == "team" and r["advised"] for r in iran)
     china = [r for r in rows if r["team"] == "Beijing"]
     assert all(r["by"] == "model (did not submit)" for r in china)

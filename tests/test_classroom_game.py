@@ -10,7 +10,7 @@ import sqlite3
 import numpy as np
 import pandas as pd
 import pytest
-from classroom.helpers import FakeClock, new_session
+from classroom.helpers import CHINA_COVERT, FakeClock, new_session
 
 from sim.classroom import debrief, export, views
 from sim.classroom.advisor import advise
@@ -19,8 +19,6 @@ from sim.classroom.session import GameSession, ReplayError
 from sim.engine.model import CrisisModel
 from sim.scenario.config import Inject
 from sim.scenario.errors import WargameError
-
-CHINA_COVERT = {"main": "covert_economic_lifeline", "oil_purchases": "maintain_purchases"}
 
 
 def play_turn(session: GameSession, moves: dict[str, dict[str, str]], **close) -> None:
@@ -188,25 +186,29 @@ def test_a_move_the_turns_events_made_impossible_is_refused_and_the_model_moves(
     assert decision.refused[0] and not decision.forced[0]
     act = next(a for a in record.acts if a.actor == "iran")
     assert (act.by, act.refused) == ("model", "proxy_pressure") and act.action != "proxy_pressure"
+    played = act.action.replace("_", " ")  # the move in words: no capitals in Iran's moves
     assert record.moves == {"iran": {"main": "proxy_pressure"}}  # what the team submitted
     # The team is told; no other team learns what it had submitted.
     assert views.team(game, "iran", now)["refused"] == [
-        "Turn 1: your move proxy_pressure was no longer possible once the turn's events had "
-        f"landed (it needs escalation <= 3), so the model moved for Iran: {act.action}."
+        "Turn 1: your move proxy pressure was no longer possible once the turn's events had "
+        f"landed (it needs escalation <= 3), so the model moved for Iran: {played}."
     ]
     assert views.team(game, "china", now)["refused"] == []
     for page in (views.board(game, now), views.team(game, "china", now)):
         assert all(not a["refused"] for turn in page["feed"] for a in turn["acts"])
     white = views.facilitator(game, now)
-    assert white["refused"][0].startswith("Turn 1: team Tehran's move proxy_pressure")
-    assert any(a["refused"] == "proxy_pressure" for a in white["feed"][0]["acts"])
+    assert white["refused"][0].startswith("Turn 1: team Tehran's move proxy pressure")
+    assert any(
+        (a["refused"], a["refused_name"]) == ("proxy_pressure", "proxy pressure")
+        for a in white["feed"][0]["acts"]
+    )
     # The debrief and the exports say the model moved, and why.
     rows = [r for r in debrief.choices(game) if r["team"] == "Tehran"]
     assert rows[0]["by"] == (
-        "model (proxy_pressure was no longer possible after the turn's events)"
+        "model (proxy pressure was no longer possible after the turn's events)"
     )
     assert debrief.agreement(game, rows) == []  # the team made no move of its own
-    assert "team Tehran's move proxy_pressure" in debrief.timeline(game)[0]["refused"][0]
+    assert "team Tehran's move proxy pressure" in debrief.timeline(game)[0]["refused"][0]
     acts = list(csv.DictReader(io.StringIO(export.to_csv(game))))
     iran = next(r for r in acts if r["kind"] == "act" and r["actor"] == "iran")
     assert iran["decided_by"] == "model" and json.loads(iran["details"]) == {
@@ -229,7 +231,7 @@ def test_an_event_that_forces_a_teams_actor_overrides_its_move_and_says_so(tmp_p
     act = next(a for a in record.acts if a.actor == "united_states")
     assert (act.action, act.by, act.refused) == ("limited_strikes", "white cell", "negotiate")
     assert views.team(session.game, "united_states", session.clock())["refused"] == [
-        "Turn 1: an event forced limited_strikes (United States, main move) in place of your "
+        "Turn 1: an event forced limited strikes (United States, main move) in place of your "
         "move negotiate."
     ]
 

@@ -35,19 +35,19 @@ def test_a_whole_game_at_the_terminal(tmp_path):
     # The seat's view: public state, private information, menu with descriptions, advisor.
     assert "Turn 1 of at most 2: team Tehran plays Iran" in out
     assert "Russia: you receive support 1 (rhetoric); you expect" in out
-    assert " 2. hold_firm - Hold firm and wait, conceding nothing" in out
+    assert " 2. hold firm - Hold firm and wait, conceding nothing" in out
     assert "(not possible now: needs escalation >= 4)" in out
-    assert "Advisor: discount_oil" in out and "economic need: oil revenue" in out
+    assert "Advisor: discount oil" in out and "economic need: oil revenue" in out
     # Bad input is explained, never fatal.
     assert "! 'nonsense' is not on the menu" in out
-    assert "! missile_strike is not possible now: needs escalation >= 4." in out
+    assert "! missile strike is not possible now: needs escalation >= 4." in out
     # China's covert act is not announced to the room, but Iran learns of it at its seat.
     turn_1 = out.split("Turn 1 is played.")[1].split("Turn 2 of at most")[0]
-    assert "China: maintain_purchases" in turn_1 and "covert_economic_lifeline" not in turn_1
+    assert "China: maintain purchases" in turn_1 and "covert economic lifeline" not in turn_1
     assert "Last turn, covert help or private message received: China - Covertly" in out
     # The debrief.
     assert "DEBRIEF" in out and "of 2,000 simulated games" in out
-    assert "China: covert_economic_lifeline [covert] (team)" in out
+    assert "China: covert economic lifeline [covert] (team)" in out
     game = GameSession.open(save).game
     assert game.ended and game.played == 2
     assert game.turns[1].moves == {
@@ -84,13 +84,13 @@ def test_a_move_the_turns_events_made_impossible_is_reported_at_the_teams_next_t
         .strip()
         .splitlines()[-1]
         .startswith(
-            "! Turn 1: your move proxy_pressure was no longer possible once the turn's events had "
+            "! Turn 1: your move proxy pressure was no longer possible once the turn's events had "
             "landed (it needs escalation <= 3), so the model moved for Iran: "
         )
     )
     debriefed = out.split("DEBRIEF")[1]
-    assert "(model (proxy_pressure was no longer possible after the turn's events))" in debriefed
-    assert "! Turn 1: team Tehran's move proxy_pressure was no longer possible" in debriefed
+    assert "(model (proxy pressure was no longer possible after the turn's events))" in debriefed
+    assert "! Turn 1: team Tehran's move proxy pressure was no longer possible" in debriefed
 
 
 def test_the_wargame_command_reads_moves_from_standard_input(tmp_path):
@@ -101,7 +101,7 @@ def test_the_wargame_command_reads_moves_from_standard_input(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "Team Moscow: rhetoric. Recorded." in done.stdout
-    assert "Team Moscow: diplomatic_backing. Recorded." in done.stdout
+    assert "Team Moscow: diplomatic backing. Recorded." in done.stdout
     assert "DEBRIEF" in done.stdout
     refused = subprocess.run(
         [str(wargame), "play", CONFIG, "--as", "atlantis"], cwd=REPO, capture_output=True, text=True
@@ -161,3 +161,26 @@ def test_interests_are_named_in_words_with_their_proper_nouns():
         assert f"| {readable(factor)} |" in text, factor
     assert "| alignment against US |" in text and "| BRICS/SCO credibility |" in text
     assert "against us" not in text
+
+
+def test_teams_at_the_terminal_write_to_each_other_and_the_model_answers():
+    lines = [
+        "say atlantis Hello",
+        "say china Will you keep buying our oil?",
+        "say Russia Will you back us at the Security Council?",
+        "hold firm",  # a move typed by its name in words
+        "rhetoric",
+        "maintain purchases",
+    ]
+    result = play(["--as", "iran,china", "--set", "horizon=1"], lines)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "! Say to whom? say TO TEXT, with TO one of: " in out
+    assert "Sent to Team Beijing (China)." in out
+    assert "Sent to Russia (played by the model)." in out
+    assert "Russia (played by the model) answers: " in out
+    assert "Team Tehran: hold firm. Recorded." in out
+    china_seat = out.split("team Beijing plays China")[1]
+    assert "Message from Team Tehran (Iran): Will you keep buying our oil?" in china_seat
+    assert "Will you back us" not in china_seat  # Iran's private thread with Moscow
+    assert "Team Beijing: rhetoric, maintain purchases. Recorded." in out

@@ -9,8 +9,9 @@ import time
 
 import pytest
 from classroom.helpers import (
+    CHINA_COVERT,
     CONFIG,
-    FakeClock,
+    COVERT_TEXT,
     call,
     free_port,
     new_session,
@@ -21,25 +22,14 @@ from click.testing import CliRunner
 
 from sim.classroom import commands
 
-CHINA_COVERT = {"main": "covert_economic_lifeline", "oil_purchases": "maintain_purchases"}
-COVERT_TEXT = "Covertly: go ahead with promised financial projects"
-
 
 @pytest.fixture
-def served(tmp_path):
+def served(covert_turn):
     """A game with the first turn played (China covertly helping Iran), and its server."""
-    clock = FakeClock()
-    session = new_session(
-        tmp_path / "g.sqlite", "actors.china.covert.discovery_probability=0", clock=clock
-    )
-    with serve(session, tick_seconds=0.05) as base:
-        f = f"{base}/f/{session.facilitator_token}"
-        team = {a: f"{base}/t/{t}" for a, t in session.team_tokens.items()}
-        assert call(f"{f}/start", {})[1]["ok"]
-        assert call(f"{team['china']}/submit", {"turn": "1", **CHINA_COVERT})[1]["ok"]
-        assert call(f"{team['iran']}/submit", {"turn": "1", "main": "hold_firm"})[1]["ok"]
-        assert call(f"{f}/close", {})[1]["ok"]
-        yield session, base, f, team, clock
+    _, _, f, team, _ = covert_turn
+    assert call(f"{team['iran']}/submit", {"turn": "1", "main": "hold_firm"})[1]["ok"]
+    assert call(f"{f}/close", {})[1]["ok"]
+    return covert_turn
 
 
 def test_forged_or_missing_tokens_are_refused(served):
@@ -150,13 +140,13 @@ def test_a_team_whose_move_was_refused_reads_why_on_its_page(tmp_path):
         assert call(f"{team['iran']}/submit", {"turn": "1", "main": "proxy_pressure"})[1]["ok"]
         assert call(f"{f}/inject", {"event": "tanker_seized"})[1]["ok"]
         assert call(f"{f}/close", {})[1]["ok"]
-        text = "your move proxy_pressure was no longer possible once the turn&#39;s events had"
+        text = "your move proxy pressure was no longer possible once the turn&#39;s events had"
         assert text in call(team["iran"], as_json=False)[1]
-        assert "team Tehran&#39;s move proxy_pressure" in call(f, as_json=False)[1]
+        assert "team Tehran&#39;s move proxy pressure" in call(f, as_json=False)[1]
         for url in (team["china"], f"{base}/board"):
             assert "no longer possible" not in call(url, as_json=False)[1]
         status, page = call(f"{f}/debrief", as_json=False)
-        assert status == 200 and "proxy_pressure was no longer possible" in page
+        assert status == 200 and "proxy pressure was no longer possible" in page
 
 
 def test_facilitator_controls_and_bad_commands(served):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from sim.analysis.labels import rung_label
 from sim.classroom import charts
 from sim.classroom.game import Game
 from sim.classroom.geography import (
@@ -83,7 +84,7 @@ def frames(game: Game) -> list[Frame]:
             Frame(
                 turn=turn,
                 hormuz=hormuz_label(state["hormuz"]),
-                escalation=f"{rung} {ladder[rung]}".replace("_", " "),
+                escalation=rung_label(ladder, rung),
                 support={p: (labels[p], int(level)) for p, level in support.items()},
                 strikes_on_iran=[
                     f"{a.label}: {a.description}"

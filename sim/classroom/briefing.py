@@ -12,26 +12,17 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from actors import ACTOR_CLASSES
-from sim.analysis.labels import readable
+from sim.analysis.labels import Labels, readable, sentence
 from sim.classroom.config import ClassroomConfig
 from sim.classroom.game import menu_title
 from sim.classroom.record import hormuz_label
 from sim.engine.decision import PHASES
-from sim.scenario.config import Scenario
+from sim.scenario.config import Context, Scenario
 from sim.scenario.consistency import available_actions
 from sim.scenario.distributions import Param, param_mean, param_support
 from sim.scenario.errors import WargameError
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-CONTEXT_TITLES = {
-    "russia_ukraine_commitment": "Russia's commitment to the war in Ukraine",
-    "china_taiwan_tension": "Tension over Taiwan",
-    "sanctions_intensity": "US sanctions on Iran",
-    "secondary_sanctions_on_china": "US secondary sanctions on Chinese buyers of Iranian crude",
-    "us_regime_change_intent": "Washington's appetite for regime change",
-    "gulf_china_trade": "Gulf-China trade ties",
-}
 
 
 def describe(param: Param, digits: int = 2) -> str:
@@ -58,6 +49,7 @@ def brief_data(
     classroom = classroom or scenario.classroom
     team = classroom.team_name(actor_id) if classroom else None
     teams = {t.actor: t.name for t in classroom.teams} if classroom else {actor_id: team}
+    words = Labels.from_scenario(scenario)
 
     interests = []
     for factor, argument in factors.items():
@@ -67,12 +59,12 @@ def brief_data(
         opposes = [n for n, v in sorted(loadings, key=lambda x: x[1]) if v < 0][:3]
         interests.append(
             {
-                "factor": readable(factor),
+                "factor": words.factor(factor),
                 "argument": argument,
                 "weight": param_mean(weight),
                 "weight_text": describe(weight),
-                "favours": favours,
-                "opposes": opposes,
+                "favours": [words.action(a) for a in favours],
+                "opposes": [words.action(a) for a in opposes],
             }
         )
     interests.sort(key=lambda row: -row["weight"])
@@ -85,7 +77,7 @@ def brief_data(
                 "action": name,
                 "description": spec.description,
                 "rung": (
-                    f"{spec.level} ({ladder.support[spec.level].replace('_', ' ')})"
+                    f"{spec.level} ({readable(ladder.support[spec.level])})"
                     if spec.level is not None
                     else ""
                 ),
@@ -99,21 +91,24 @@ def brief_data(
         (
             "Escalation",
             f"rung {init.escalation} of {len(ladder.escalation) - 1}: "
-            f"{ladder.escalation[init.escalation].replace('_', ' ')} "
+            f"{readable(ladder.escalation[init.escalation])} "
             f"(armed conflict from rung {ladder.war_threshold}, "
-            f"{ladder.escalation[ladder.war_threshold].replace('_', ' ')})",
+            f"{readable(ladder.escalation[ladder.war_threshold])})",
         ),
         ("Oil price", f"${describe(init.oil_price, 0)} a barrel"),
         ("Strait of Hormuz", hormuz_label(init.hormuz)),
         ("Iran's regime stability", f"{describe(init.iran_stability)} on a 0-1 scale"),
         ("China's imports of Iranian crude", f"{describe(init.china_imports_kbd, 0)} thousand b/d"),
     ]
-    for name, title in CONTEXT_TITLES.items():
+    for name in Context.model_fields:
+        title = sentence(words.parameter(f"context.{name}"))
         situation.append((title, f"{describe(getattr(scenario.context, name))} on a 0-1 scale"))
     for power, level in init.support.items():
-        label = scenario.actors[power].label
         situation.append(
-            (f"{label}'s support to Iran", f"{level} ({ladder.support[level].replace('_', ' ')})")
+            (
+                f"{sentence(words.whose(power))} support to Iran",
+                f"{level} ({readable(ladder.support[level])})",
+            )
         )
 
     return {
@@ -142,7 +137,7 @@ def brief_data(
             if config.covert
             else None
         ),
-        "support_ladder": [r.replace("_", " ") for r in ladder.support],
+        "support_ladder": [readable(r) for r in ladder.support],
         "rules": _rules(scenario, classroom),
         "all_actions": available_actions(scenario, actor_id),
     }

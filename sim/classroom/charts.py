@@ -7,6 +7,7 @@ class's own value is drawn in a second colour so it stands out in the distributi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 
@@ -59,11 +60,13 @@ def histogram(
     return Histogram(title, labels, [int(c) for c in counts_arr], marked)
 
 
-def categories(title: str, labels: list[str], values: list[str], marker: str | None = None):
-    """A bar per category (end states, say), in the order given."""
-    counts = [sum(1 for v in values if v == label) for label in labels]
-    marked = labels.index(marker) if marker in labels else None
-    return Histogram(title, [label.replace("_", " ") for label in labels], counts, marked)
+def categories(title: str, names: Mapping[str, str], values: list[str], marker: str | None = None):
+    """A bar per category (end states, say), in the order of `names` (category -> its words);
+    `marker` is a category."""
+    order = list(names)
+    counts = [sum(1 for v in values if v == category) for category in order]
+    marked = order.index(marker) if marker in order else None
+    return Histogram(title, list(names.values()), counts, marked)
 
 
 def _ticks(low: float, high: float, count: int = 4) -> list[float]:

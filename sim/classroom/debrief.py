@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.labels import Labels, rung_label
 from sim.classroom import channels, charts
 from sim.classroom.game import Game, menu_title
 from sim.classroom.record import hormuz_label
-from sim.classroom.views import refusal
+from sim.classroom.views import act_line, refusal
 from sim.engine.model import CrisisModel
 from sim.engine.outcomes import END_STATE_LABELS
 from sim.engine.streams import stream_id
@@ -27,7 +28,7 @@ from sim.engine.streams import stream_id
 END_PHRASES = {
     "settlement": "ended in a negotiated settlement",
     "ceasefire": "ended in a ceasefire",
-    "regime collapse": "ended in the collapse of the regime",
+    "regime_collapse": "ended in the collapse of the regime",
     "horizon": "ran to the horizon without a settlement or a ceasefire",
 }
 
@@ -186,28 +187,29 @@ def placements(game: Game, frame: pd.DataFrame, record: dict[str, Any]) -> list[
     return rows
 
 
+def end_states(game: Game) -> dict[str, str]:
+    """How a crisis may end (the outcome records' categories) -> in words."""
+    return {s: game.labels.category(s) for s in END_STATE_LABELS if s != "ongoing"}
+
+
 def end_summary(game: Game, frame: pd.DataFrame) -> dict[str, Any]:
     """How the class's game ended, and how often simulated games end that way."""
     shares = frame["end_state"].value_counts(normalize=True)
-    state = game.end_state()
+    state = game.end_id()
     if state is None:
         sentence = (
             f"The class's game is still running after {game.played} of {game.horizon} turns; "
             "the figures below are its record so far."
         )
     else:
-        label = state.replace(" ", "_")
-        share = 100.0 * float(shares.get(label, 0.0))
+        share = 100.0 * float(shares.get(state, 0.0))
+        how = END_PHRASES.get(state, f"ended: {game.end_state()}")
         sentence = (
-            f"The class's game {END_PHRASES.get(state, 'ended: ' + state)} (turn {game.played}); "
+            f"The class's game {how} (turn {game.played}); "
             f"so did {share:.0f} % of {len(frame):,} simulated games."
         )
-    labels = [s for s in END_STATE_LABELS if s != "ongoing"]
     chart = charts.categories(
-        "How simulated games end",
-        labels,
-        list(frame["end_state"]),
-        None if state is None else state.replace(" ", "_"),
+        "How simulated games end", end_states(game), list(frame["end_state"]), state
     )
     return {"sentence": sentence, "chart": chart}
 
@@ -226,23 +228,24 @@ def choices(game: Game) -> list[dict[str, Any]]:
                         "team": seat.name,
                         "label": seat.label,
                         "menu": menu_title(act.menu),
-                        "chosen": act.action,
+                        "chosen": game.labels.action(act.action),
                         "covert": act.covert,
-                        "advised": advised,
+                        "advised": game.labels.action(advised) if advised else "",
                         "agreed": advised == act.action,
-                        "by": _decided_by(act, record.model_moved.get(actor)),
+                        "by": _decided_by(game.labels, act, record.model_moved.get(actor)),
                         "rationale": record.rationales.get(actor, "") if act.by == "team" else "",
                     }
                 )
     return rows
 
 
-def _decided_by(act, model_moved: str | None) -> str:
+def _decided_by(labels: Labels, act, model_moved: str | None) -> str:
     """Who decided a team actor's act, and why the team did not."""
+    refused = labels.action(act.refused)
     if act.by == "model" and act.refused:
-        return f"model ({act.refused} was no longer possible after the turn's events)"
+        return f"model ({refused} was no longer possible after the turn's events)"
     if act.by == "white cell" and act.refused:
-        return f"white cell (an event forced it in place of {act.refused})"
+        return f"white cell (an event forced it in place of {refused})"
     if act.by == "model" and model_moved:
         return f"model ({model_moved})"
     return act.by
@@ -273,7 +276,7 @@ def timeline(game: Game) -> list[dict[str, Any]]:
             {
                 "turn": record.turn,
                 "notes": [p["note"] + ("" if p["public"] else " (secret)") for p in record.injects],
-                "acts": record.acts,
+                "acts": [act_line(act, game, "facilitator") for act in record.acts],
                 "model_moved": {game.seats[a].name: why for a, why in record.model_moved.items()},
                 "refused": [
                     refusal(game, act, record, reader="white cell")
@@ -283,9 +286,7 @@ def timeline(game: Game) -> list[dict[str, Any]]:
                 "incidents": record.incidents,
                 "exposed": [game.model.actors[p].label for p in record.discovered],
                 "ended": record.ended,
-                "escalation": f"{state['escalation']} {ladder[state['escalation']]}".replace(
-                    "_", " "
-                ),
+                "escalation": rung_label(ladder, state["escalation"]),
                 "oil_price": state["oil_price"],
                 "hormuz": hormuz_label(state["hormuz"]),
                 "iran_stability": state["iran_stability"],
@@ -315,6 +316,14 @@ def debrief(game: Game, n: int | None = None) -> dict[str, Any]:
     }
 
 
+def draw(context: dict[str, Any], end_axis: str = "") -> dict[str, Any]:
+    """Draw a debrief's placement and end-state charts as inline SVG (for its pages)."""
+    for row in context["placements"]:
+        row["svg"] = charts.svg(row["chart"])
+    context["end"]["svg"] = charts.svg(context["end"]["chart"], x_title=end_axis)
+    return context
+
+
 def forecast_summary(game: Game, n: int | None = None) -> dict[str, Any]:
     """The live forecast: where the crisis goes from here in simulated futures."""
     frame = forecast(game, n)
@@ -322,11 +331,7 @@ def forecast_summary(game: Game, n: int | None = None) -> dict[str, Any]:
     war = 100.0 * float(frame["war"].mean())
     chart_list = [
         charts.histogram("Highest escalation rung", frame["max_escalation"]),
-        charts.categories(
-            "How the crisis ends",
-            [s for s in END_STATE_LABELS if s != "ongoing"],
-            list(frame["end_state"]),
-        ),
+        charts.categories("How the crisis ends", end_states(game), list(frame["end_state"])),
         charts.histogram("Peak oil price ($/bbl)", frame["peak_oil_price"]),
     ]
     for power in powers:

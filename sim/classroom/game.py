@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sim.analysis.labels import Labels, readable, sentence
 from sim.classroom.advisor import top_choices
 from sim.classroom.config import INJECT_FIELDS, ClassroomConfig
 from sim.classroom.record import (
     TurnRecord,
     build_acts,
     digest,
-    end_label,
+    end_id,
     hormuz_label,
     visible_support,
 )
@@ -47,7 +48,12 @@ MENU_TITLES = {"main": "main move", "oil_purchases": "oil purchases"}
 
 
 def menu_title(menu: str) -> str:
-    return MENU_TITLES.get(menu, menu.replace("_", " "))
+    return MENU_TITLES.get(menu, readable(menu))
+
+
+def condition_text(condition) -> str:
+    """An action's precondition in words: `Israel strike >= 0.2`."""
+    return f"{readable(condition.variable)} {condition.op} {condition.value:g}"
 
 
 #: the white cell, as a sender or recipient of messages
@@ -157,6 +163,8 @@ class Game:
 
     def __post_init__(self) -> None:
         self.model = CrisisModel(self.setup.scenario, rng=self.setup.seed, record_decisions=True)
+        #: the words for the scenario's actors, moves, factors and rungs
+        self.labels = Labels.from_scenario(self.setup.scenario)
         self.seats = {
             team.actor: Seat(team.actor, team.name, self.model.actors[team.actor].label)
             for team in self.setup.classroom.teams
@@ -196,7 +204,13 @@ class Game:
         return self.setup.scenario.horizon
 
     def end_state(self) -> str | None:
-        return end_label(self.model.world)
+        """How the crisis ended, in words (None while it runs)."""
+        state = end_id(self.model.world)
+        return None if state is None else self.labels.category(state)
+
+    def end_id(self) -> str | None:
+        """How the crisis ended, as the outcome records name it (None while it runs)."""
+        return end_id(self.model.world)
 
     def past_deadline(self, now: float) -> bool:
         return self.opened and self.deadline is not None and now >= self.deadline
@@ -287,7 +301,8 @@ class Game:
                 )
             if not self.feasible(actor_id, name)[menu.index(action)]:
                 reason = self.why_not(actor_id, name, action)
-                raise Rejected(f"{action} is not possible now: {reason}.")
+                what = sentence(self.labels.action(action))
+                raise Rejected(f"{what} is not possible now: {reason}.")
             chosen[name] = action
         return chosen
 
@@ -300,7 +315,7 @@ class Game:
         world = self.model.world
         menu = self.model.actors[actor_id].menus[menu_name]
         failing = [
-            f"{c.variable.replace('_', ' ')} {c.op} {c.value:g}"
+            condition_text(c)
             for c in menu.conditions[menu.index(action)]
             if not c.holds(world, actor_id)[0]
         ]
@@ -315,9 +330,7 @@ class Game:
         """What an action requires, whatever the state: its preconditions, or the support rule."""
         menu = self.model.actors[actor_id].menus[menu_name]
         index = menu.index(action)
-        conditions = [
-            f"{c.variable.replace('_', ' ')} {c.op} {c.value:g}" for c in menu.conditions[index]
-        ]
+        conditions = [condition_text(c) for c in menu.conditions[index]]
         if conditions:
             return "it needs " + " and ".join(conditions)
         if menu.levels[index] >= 0:
@@ -349,7 +362,8 @@ class Game:
             raise Rejected(f"Expected a number from 0 to 1 for {name}, got '{value}'.") from None
         if not 0.0 <= number <= 1.0:
             raise Rejected(f"Expected a number from 0 to 1 for {name}, got {number:g}.")
-        note = note.strip() or f"{name.replace('_', ' ').capitalize()} is now {number:.2f}"
+        words = sentence(self.labels.parameter(f"context.{name}"))
+        note = note.strip() or f"{words} is now {number:.2f}"
         payload = {
             "event": None,
             "note": note,
@@ -515,7 +529,7 @@ class Game:
 
     def _apply_ruling(self, payload: dict) -> None:
         getattr(self.model.world, payload["variable"])[:] = payload["value"]
-        name = payload["variable"].replace("_", " ")
+        name = readable(payload["variable"])
         shown = hormuz_label(payload["value"]) if payload["variable"] == "hormuz" else None
         value = shown or f"{payload['value']:g}"
         note = f"White cell ruling: {name} set to {value}. {payload['note']}"

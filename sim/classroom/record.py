@@ -154,9 +154,10 @@ def visible_support(world: WorldState, row: int = 0) -> dict[str, int]:
     return {p: int(world.public_support(p)[row]) for p in world.great_power_ids()}
 
 
-def end_label(world: WorldState, row: int = 0) -> str | None:
+def end_id(world: WorldState, row: int = 0) -> str | None:
+    """How the crisis ended as the outcome records name it (`regime_collapse`), None if not."""
     state = EndState(int(world.end_state[row]))
-    return None if state is EndState.ONGOING else state.label.replace("_", " ")
+    return None if state is EndState.ONGOING else state.label
 
 
 def hormuz_label(value: int) -> str:

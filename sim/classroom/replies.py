@@ -94,7 +94,7 @@ def requested(game: Game, actor_id: str, text: str) -> tuple[str, str] | None:
     best, best_score = None, 0
     for name, menu in actor.menus.items():
         for index, action in enumerate(menu.actions):
-            vocabulary = _words(action.replace("_", " ") + " " + menu.descriptions[index])
+            vocabulary = _words(game.labels.action(action) + " " + menu.descriptions[index])
             score = len(asked & vocabulary)
             if score > best_score:
                 best, best_score = (name, action), score

@@ -14,8 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from sim.analysis.labels import readable
-from sim.classroom import charts, debrief, export
+from sim.classroom import debrief, export
 from sim.classroom.game import Game
 from sim.classroom.session import GameSession
 from sim.scenario.errors import WargameError
@@ -41,7 +40,7 @@ def decisions(game: Game) -> dict[int, list[dict[str, Any]]]:
                     "description": act.description,
                     "covert": act.private,
                     "factors": [
-                        {"factor": readable(f), "value": v, "argument": arguments[f]}
+                        {"factor": game.labels.factor(f), "value": v, "argument": arguments[f]}
                         for f, v in ranked[:TOP_FACTORS]
                         if abs(v) >= 0.005
                     ],
@@ -52,10 +51,7 @@ def decisions(game: Game) -> dict[int, list[dict[str, Any]]]:
 
 
 def review_context(game: Game, games: int | None = None) -> dict[str, Any]:
-    context = debrief.debrief(game, games)
-    for row in context["placements"]:
-        row["svg"] = charts.svg(row["chart"])
-    context["end"]["svg"] = charts.svg(context["end"]["chart"], x_title="How the game ended")
+    context = debrief.draw(debrief.debrief(game, games), end_axis="How the game ended")
     context["decisions"] = decisions(game)
     context["scenario"] = game.setup.scenario.name
     context["config"] = game.setup.config_path

@@ -470,10 +470,7 @@ def _locked(session: GameSession, build: Callable[[Any], Any]) -> Any:
 
 
 def debrief_context(game) -> dict[str, Any]:
-    context = debrief.debrief(game)
-    for row in context["placements"]:
-        row["svg"] = charts.svg(row["chart"])
-    context["end"]["svg"] = charts.svg(context["end"]["chart"])
+    context = debrief.draw(debrief.debrief(game))
     if not game.ended:
         summary = debrief.forecast_summary(game)
         summary["svgs"] = [charts.svg(c, note="") for c in summary["charts"]]

@@ -1,7 +1,9 @@
 """Terminal play: one or more teams at one keyboard (hot seat), the model plays the rest.
 
-Each seat sees the public state, its own private information, its menu and, if enabled, the
-advisor; then the turn is played and everyone sees what became public. Input is read with
+Each seat sees the public state, its own private information, the messages it received, its
+menu and, if enabled, the advisor; then the turn is played and everyone sees what became
+public. A team may write to another actor or to everyone before it moves, as in the web
+classroom; an actor the model plays answers a private message at once. Input is read with
 `click.prompt`, so a script can drive a whole game through standard input.
 """
 
@@ -12,15 +14,17 @@ from collections.abc import Callable
 
 import click
 
-from sim.classroom import charts, debrief, views
-from sim.classroom.game import Phase, Rejected
+from sim.classroom import channels, charts, debrief, views
+from sim.classroom.game import WHITE_CELL, Phase, Rejected
 from sim.classroom.session import GameSession
 from sim.classroom.store import GameFileError
 
 RULE = "-" * 72
 HELP = (
-    "Type the number or the name of an action. Other commands: 'save FILE' writes the game to "
-    "FILE, 'quit' stops (a game played with --save can be resumed with --load), 'help'."
+    "Type the number or the name of an action. Other commands: 'say TO TEXT' sends a message "
+    "(TO: an actor, e.g. china, or public; an actor the model plays answers at once), "
+    "'save FILE' writes the game to FILE, 'quit' stops (a game played with --save can be "
+    "resumed with --load), 'help'."
 )
 
 
@@ -42,6 +46,8 @@ class TerminalGame:
         self.config = config
         self.echo = echo
         self.interactive = sys.stdin.isatty() if interactive is None else interactive
+        #: per team, the last message it has been shown
+        self.read: dict[str, int] = {}
 
     @property
     def game(self):
@@ -100,35 +106,38 @@ class TerminalGame:
         self.show_state(view["state"])
         self.show_private(view)
         while True:
-            moves = {m["menu"]: self.choose(m, view) for m in view["menus"]}
+            moves = {m["menu"]: self.choose(actor, m, view) for m in view["menus"]}
             try:
                 self.session.submit(actor, moves, game.current)
             except Rejected as exc:
                 self.echo(f"! {exc}")
                 continue
-            self.echo(f"Team {seat.name}: {', '.join(moves.values())}. Recorded.")
+            chosen = ", ".join(game.labels.action(a) for a in moves.values())
+            self.echo(f"Team {seat.name}: {chosen}. Recorded.")
             return
 
-    def choose(self, menu: dict, view: dict) -> str:
-        """Show one menu (and the advisor) and read a valid choice from the keyboard."""
+    def choose(self, actor: str, menu: dict, view: dict) -> str:
+        """Show one menu (and the advisor) and read a valid choice from the keyboard: its
+        number, its name, or its identifier."""
         actions = menu["actions"]
         self.echo(f"\n{menu['title'].capitalize()}:")
         for number, row in enumerate(actions, start=1):
             rung = f" [{row['rung']}]" if row["rung"] else ""
-            line = f"  {number:2d}. {row['action']}{rung} - {row['description']}"
+            line = f"  {number:2d}. {row['name']}{rung} - {row['description']}"
             if not row["feasible"]:
                 line += f"  (not possible now: {row['why_not']})"
             self.echo(line)
         advice = next((a for a in view["advisor"] if a["menu"] == menu["menu"]), None)
         if advice and advice["options"]:
             best = advice["options"][0]
-            self.echo(f"  Advisor: {best['action']} (utility {best['utility']:.2f}), because:")
+            self.echo(f"  Advisor: {best['name']} (utility {best['utility']:.2f}), because:")
             for factor in best["factors"]:
                 self.echo(f"    {factor['value']:+.2f} {factor['factor']}: {factor['argument']}")
-            others = ", ".join(f"{o['action']} ({o['utility']:.2f})" for o in advice["options"][1:])
+            others = ", ".join(f"{o['name']} ({o['utility']:.2f})" for o in advice["options"][1:])
             if others:
                 self.echo(f"    next best: {others}")
         names = [row["action"] for row in actions]
+        typed = {row["name"].lower(): row["action"] for row in actions}
         while True:
             raw = click.prompt(
                 f"{view['team']}, your {menu['title']}", default="", show_default=False
@@ -142,16 +151,58 @@ class TerminalGame:
             if text.startswith("save "):
                 self.save(text[5:].strip())
                 continue
+            if text == "say" or text.startswith("say "):
+                self.say(actor, text[3:].strip())
+                continue
             if text.isdigit() and 1 <= int(text) <= len(actions):
                 text = names[int(text) - 1]
+            text = typed.get(" ".join(text.lower().split()), text)
             if text not in names:
                 self.echo(f"! '{raw}' is not on the menu: type a number from 1 to {len(names)}.")
                 continue
             row = actions[names.index(text)]
             if not row["feasible"]:
-                self.echo(f"! {text} is not possible now: {row['why_not']}.")
+                self.echo(f"! {row['name']} is not possible now: {row['why_not']}.")
                 continue
             return text
+
+    def recipients(self, actor: str) -> dict[str, str]:
+        """Whom a team may write to at the terminal (no white cell sits at it): what may be
+        typed (an actor, its label, a team's name, `public`) -> the recipient."""
+        names: dict[str, str] = {}
+        for who in self.game.recipients(actor):
+            if who == WHITE_CELL:
+                continue
+            names[who.lower()] = who
+            seat = self.game.seats.get(who)
+            if seat is not None:
+                names[seat.name.lower()] = who
+            if who in self.game.model.actors:
+                names[self.game.labels.label(who).lower()] = who
+        return names
+
+    def say(self, actor: str, rest: str) -> None:
+        """`say TO TEXT`: a message to an actor or to everyone; the model's actors answer."""
+        names = self.recipients(actor)
+        to, _, text = rest.partition(" ")
+        recipient = names.get(to.lower())
+        if recipient is None:
+            choices = ", ".join(w for w in self.game.recipients(actor) if w != WHITE_CELL)
+            self.echo(f"! Say to whom? say TO TEXT, with TO one of: {choices}.")
+            return
+        try:
+            answer = self.session.message(actor, recipient, text)
+        except Rejected as exc:
+            self.echo(f"! {exc}")
+            return
+        self.echo(f"Sent to {channels.party(self.game, recipient)}.")
+        if answer:
+            self.echo(f"  {channels.party(self.game, recipient)} answers: {answer}")
+        self.mark_read(actor)
+
+    def mark_read(self, actor: str) -> None:
+        seen = [m["seq"] for m in channels.visible(self.game, actor)]
+        self.read[actor] = max(seen, default=0)
 
     def save(self, path: str) -> None:
         if not path:
@@ -197,6 +248,19 @@ class TerminalGame:
                     )
         if view["announced"]:
             self.echo("News: " + "; ".join(view["announced"]))
+        self.show_messages(view["actor"])
+
+    def show_messages(self, actor: str) -> None:
+        """The messages the team has not been shown yet (its own excepted)."""
+        new = [
+            m
+            for m in channels.visible(self.game, actor)
+            if m["seq"] > self.read.get(actor, 0) and m["from"] != actor
+        ]
+        for m in new:
+            where = " (public)" if m["visibility"] == "public" else ""
+            self.echo(f"  Message from {m['from_label']}{where}: {m['text']}")
+        self.mark_read(actor)
 
     def show_turn(self) -> None:
         """What became public in the turn just played."""
@@ -208,7 +272,7 @@ class TerminalGame:
             self.echo(f"  * {note['text']}")
         for act in turn["acts"]:
             exposed = " (covert, exposed)" if act["private"] else ""
-            self.echo(f"  {act['label']}: {act['action']} - {act['description']}{exposed}")
+            self.echo(f"  {act['label']}: {act['name']} - {act['description']}{exposed}")
         for incident in turn["incidents"]:
             self.echo(f"  ! {incident}")
         for label in turn["exposed"]:
@@ -247,8 +311,8 @@ class TerminalGame:
             for note in turn["notes"]:
                 self.echo(f"  * {note}")
             for act in turn["acts"]:
-                secret = " [covert]" if act.covert else " [private]" if act.private else ""
-                self.echo(f"  {act.label}: {act.action}{secret} ({act.by})")
+                secret = " [covert]" if act["covert"] else " [private]" if act["private"] else ""
+                self.echo(f"  {act['label']}: {act['name']}{secret} ({act['by']})")
             for line in turn["refused"]:
                 self.echo(f"  ! {line}")
             for incident in turn["incidents"]:

@@ -13,7 +13,7 @@ from typing import Any
 from sim.analysis.labels import readable
 from sim.classroom import channels
 from sim.classroom.advisor import advise
-from sim.classroom.game import WHITE_CELL, Game, menu_title
+from sim.classroom.game import WHITE_CELL, Game, condition_text, menu_title
 from sim.classroom.record import Act, TurnRecord, hormuz_label
 from sim.classroom.rulings import RULINGS
 from sim.engine.decision import PHASES
@@ -35,7 +35,7 @@ def _ladder(game: Game) -> list[dict[str, Any]]:
     return [
         {
             "rung": i,
-            "name": name.replace("_", " "),
+            "name": readable(name),
             "current": i == rung,
             "war": i >= scenario.ladders.war_threshold,
         }
@@ -44,7 +44,7 @@ def _ladder(game: Game) -> list[dict[str, Any]]:
 
 
 def _rung(game: Game, level: int) -> str:
-    return game.setup.scenario.ladders.support[int(level)].replace("_", " ")
+    return readable(game.labels.support_ladder[int(level)])
 
 
 def clock(game: Game, now: float) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def public_state(game: Game) -> dict[str, Any]:
     rung = int(world.escalation[0])
     return {
         "escalation": rung,
-        "escalation_label": game.setup.scenario.ladders.escalation[rung].replace("_", " "),
+        "escalation_label": readable(game.labels.escalation_ladder[rung]),
         "ladder": _ladder(game),
         "oil_price": float(world.oil_price[0]),
         "hormuz": hormuz_label(world.hormuz[0]),
@@ -89,7 +89,7 @@ def public_state(game: Game) -> dict[str, Any]:
     }
 
 
-def _act_line(act: Act, game: Game, viewer: str | None = None) -> dict[str, Any]:
+def act_line(act: Act, game: Game, viewer: str | None = None) -> dict[str, Any]:
     """An act as a page shows it. A team's refused move is its own secret: only the team and the
     facilitator learn what it had submitted."""
     rung = f"support {act.level}: {_rung(game, act.level)}" if act.level >= 0 else ""
@@ -98,6 +98,7 @@ def _act_line(act: Act, game: Game, viewer: str | None = None) -> dict[str, Any]
         "label": act.label,
         "menu": menu_title(act.menu),
         "action": act.action,
+        "name": game.labels.action(act.action),
         "description": act.description,
         "rung": rung,
         "covert": act.covert,
@@ -105,6 +106,11 @@ def _act_line(act: Act, game: Game, viewer: str | None = None) -> dict[str, Any]
         "exposed": act.exposed,
         "by": act.by,
         "refused": act.refused if viewer in ("facilitator", act.actor) else "",
+        "refused_name": (
+            game.labels.action(act.refused)
+            if act.refused and viewer in ("facilitator", act.actor)
+            else ""
+        ),
         "team": game.seats[act.actor].name if act.actor in game.seats else None,
     }
 
@@ -114,15 +120,16 @@ def refusal(game: Game, act: Act, record: TurnRecord, reader: str = "team") -> s
     facilitator and the debrief (reader "white cell")."""
     seat = game.seats[act.actor]
     own = "your" if reader == "team" else f"team {seat.name}'s"
+    played, refused = game.labels.action(act.action), game.labels.action(act.refused)
     if act.by == "white cell":
         return (
-            f"Turn {record.turn}: an event forced {act.action} ({seat.label}, "
-            f"{menu_title(act.menu)}) in place of {own} move {act.refused}."
+            f"Turn {record.turn}: an event forced {played} ({seat.label}, "
+            f"{menu_title(act.menu)}) in place of {own} move {refused}."
         )
     why = game.needs(act.actor, act.menu, act.refused)
     return (
-        f"Turn {record.turn}: {own} move {act.refused} was no longer possible once the turn's "
-        f"events had landed ({why}), so the model moved for {seat.label}: {act.action}."
+        f"Turn {record.turn}: {own} move {refused} was no longer possible once the turn's "
+        f"events had landed ({why}), so the model moved for {seat.label}: {played}."
     )
 
 
@@ -160,7 +167,7 @@ def feed(game: Game, viewer: str | None = None) -> list[dict[str, Any]]:
                     for p in record.injects
                     if p["public"] or everything
                 ],
-                "acts": [_act_line(a, game, viewer) for a in acts],
+                "acts": [act_line(a, game, viewer) for a in acts],
                 "incidents": record.incidents,
                 "exposed": [game.model.actors[p].label for p in record.discovered],
                 "ended": record.ended,
@@ -187,7 +194,7 @@ def _private_acts(game: Game, actor: str) -> dict[str, list[dict[str, Any]]]:
     intelligence_rung = intelligence_level(game)
     for record in game.turns:
         for act in record.acts:
-            line = _act_line(act, game, actor) | {"turn": act.turn}
+            line = act_line(act, game, actor) | {"turn": act.turn}
             if act.actor == actor:
                 if act.private:
                     own.append(line)
@@ -231,7 +238,7 @@ def _private_status(game: Game, actor: str) -> list[str]:
 def expected_effects(menu, index: int) -> str:
     """What an action does to the world, as its effects in the scenario say."""
     parts = [
-        f"{name.replace('_', ' ')} {value:+g}"
+        f"{readable(name)} {value:+g}"
         for name, value in zip(EFFECTS, menu.effects[index].tolist(), strict=True)
         if value
     ]
@@ -253,13 +260,12 @@ def menus(game: Game, actor: str) -> list[dict[str, Any]]:
         actions = []
         for i, action in enumerate(menu.actions):
             level = int(menu.levels[i])
-            needs = [
-                f"{c.variable.replace('_', ' ')} {c.op} {c.value:g}" for c in menu.conditions[i]
-            ]
+            needs = [condition_text(c) for c in menu.conditions[i]]
             rank = order.index(action) + 1 if action in order else None
             actions.append(
                 {
                     "action": action,
+                    "name": game.labels.action(action),
                     "description": menu.descriptions[i],
                     "feasible": feasible[i],
                     "why_not": "" if feasible[i] else game.why_not(actor, name, action),
@@ -281,11 +287,11 @@ def menus(game: Game, actor: str) -> list[dict[str, Any]]:
 
 
 def describe(game: Game, actor: str, menu: str, action: str) -> str:
-    """An action as the pages name it: its description (its identifier if it has none)."""
+    """An action as the pages name it: its description (its name in words if it has none)."""
     menus = game.model.actors[actor].menus
     if menu in menus and action in menus[menu].actions:
         return menus[menu].descriptions[menus[menu].index(action)]
-    return action
+    return game.labels.action(action)
 
 
 def progress(game: Game) -> dict[str, Any]:
@@ -313,11 +319,12 @@ def advice(game: Game, actor: str, rows: int = 3) -> list[dict[str, Any]]:
                 "options": [
                     {
                         "action": option.action,
+                        "name": game.labels.action(option.action),
                         "description": option.description,
                         "utility": option.utility,
                         "factors": [
                             {
-                                "factor": readable(factor),
+                                "factor": game.labels.factor(factor),
                                 "argument": arguments[factor],
                                 "value": value,
                             }
@@ -426,6 +433,6 @@ def rulings(game: Game) -> list[dict[str, str]]:
         "iran_stability": f"{float(world.iran_stability[0]):.2f}",
     }
     return [
-        {"name": name, "label": name.replace("_", " "), "expects": expects, "now": current[name]}
+        {"name": name, "label": readable(name), "expects": expects, "now": current[name]}
         for name, expects in RULINGS.items()
     ]

@@ -22,6 +22,9 @@ from sim.classroom.session import GameSession
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = str(REPO / "configs" / "classroom.yaml")
+#: China's moves that help Iran covertly, and how its covert act is described
+CHINA_COVERT = {"main": "covert_economic_lifeline", "oil_purchases": "maintain_purchases"}
+COVERT_TEXT = "Covertly: go ahead with promised financial projects"
 
 
 class FakeClock:
