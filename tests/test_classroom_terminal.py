@@ -124,6 +124,9 @@ def test_brief_in_markdown_and_html(tmp_path):
     for heading in ("## The situation", "## Your interests", "## Your moves", "## How turns work"):
         assert heading in text
     assert "Halt nearly all purchases of Iranian crude" in text  # the second menu
+    # factors, moves and context values read as the labels name them, every context value
+    assert "| BRICS/SCO credibility |" in text and "| halt purchases, cut purchases |" in text
+    assert "| Israel's domestic hawkishness |" in text
     assert "`covert_` before the action's name" in text and "12 %" in text
     assert "deadline of 8 minutes; the model moves for a team that misses it" in text
     out = tmp_path / "china.html"

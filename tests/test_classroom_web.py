@@ -236,3 +236,12 @@ def test_a_scenario_without_a_classroom_block_is_served_with_teams_from_as(tmp_p
     assert result.exit_code == 0, result.output
     teams = [line for line in result.stdout.splitlines() if line.startswith("Team ")]
     assert [line.split(":")[0] for line in teams] == ["Team Iran (Iran)", "Team Russia (Russia)"]
+
+
+def test_the_white_cells_controls_name_values_in_words(served):
+    session, _, f, _, _ = served
+    page = call(f, as_json=False)[1]
+    assert '<option value="russia_ukraine_commitment">Russia&#39;s Ukraine commitment (now' in page
+    assert '<option value="iran_stability">Iran stability (now' in page
+    assert call(f"{f}/context", {"name": "sanctions_intensity", "value": "0.9"})[1]["ok"]
+    assert session.game.scheduled[-1]["note"] == "Sanctions intensity is now 0.90"

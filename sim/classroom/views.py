@@ -407,6 +407,7 @@ def facilitator(game: Game, now: float) -> dict[str, Any]:
         "state": public_state(game),
         "true_support": true_support,
         "context": {k: float(v[0]) for k, v in world.context.items()},
+        "context_labels": {k: game.labels.parameter(f"context.{k}") for k in world.context},
         "us_force_posture": float(world.us_force_posture[0]),
         "regime_pressure": float(world.regime_pressure[0]),
         "seats": seats,
