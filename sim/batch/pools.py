@@ -35,16 +35,24 @@ def check_scheduler(engine: str, scheduler: str | None) -> None:
         )
 
 
+def process_context():
+    """How worker processes start, with the fork server already on its way.
+
+    Not plain fork: the parent may already run threads (Arrow's pools, the progress bar),
+    which fork would copy in an undefined state. The fork server imports the engine once, for
+    every worker; started early, it does so while the batch process prepares the rest.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sim.batch.runner", "sim.batch.pools", "sim.engine.model"])
+    start_forkserver()
+    return context
+
+
 def execute_processes(work, pending, workers, folder, finished, failed) -> None:
     """Run `work(task, folder)` for each pending task in a pool of worker processes."""
-    # Not plain fork: the parent may already run threads (Arrow's pools, the progress bar),
-    # which fork would copy in an undefined state. The fork server imports the engine once.
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.batch.runner", "sim.batch.pools", "sim.engine.model"])
-        start_forkserver()
-    else:
-        context = multiprocessing.get_context("spawn")
+    context = process_context()
     while pending:
         # A killed worker breaks the whole pool: start a fresh one for what is left.
         pool = ProcessPoolExecutor(

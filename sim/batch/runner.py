@@ -28,7 +28,7 @@ from sim.batch.hygiene import (
     Terminated,
     terminate_as_interrupt,
 )
-from sim.batch.pools import check_scheduler, execute_dask, execute_processes
+from sim.batch.pools import check_scheduler, execute_dask, execute_processes, process_context
 from sim.batch.reconcile import reconcile
 from sim.batch.runfolder import (
     CONFIG,
@@ -454,8 +454,6 @@ def _run_locked(
 ) -> BatchReport:
     from tqdm import tqdm
 
-    from sim.analysis.summary import write_summary
-
     experiment = plan.experiment
     if workers is None:
         workers = default_workers(plan, engine)
@@ -473,6 +471,10 @@ def _run_locked(
     todo = missing_chunks(plan, done, chunk_size)
     total = experiment.replications * len(plan.points)
     to_compute = sum(c.size for c in todo)
+    if todo and engine == "local" and workers > 1:
+        process_context()  # the workers' fork server imports the engine meanwhile
+    from sim.analysis.summary import write_summary
+
     manifest.update(
         {
             "name": plan.name,
