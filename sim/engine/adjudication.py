@@ -34,15 +34,15 @@ class TurnReport:
     ended: np.ndarray
 
 
-def phase_effects(decisions: list[Decision], size: int) -> list[np.ndarray]:
-    """[R, E] effects of all moves in each phase: added up, or the highest for level effects.
+def phase_columns(decisions: list[Decision], size: int) -> list[dict[int, np.ndarray]]:
+    """The effects of all moves in each phase, by effect column: added up, or the highest for
+    level effects; a column no move touches in a phase is left out (it would be all zero).
 
     Each menu's effects are gathered once per phase, column by column, from a table that keeps
-    only the columns its actions in that phase touch, into totals laid out effect by effect
-    (what `apply_effects` reads): the same numbers, added in the same order, as masking whole
-    [R, E] copies (a skipped term would only have added 0.0).
+    only the columns its actions in that phase touch: the same numbers, added in the same
+    order, as masking whole [R, E] copies (a skipped term would only have added 0.0).
     """
-    totals = [np.zeros((len(EFFECTS), size)) for _ in PHASES]
+    totals: list[dict[int, np.ndarray]] = [{} for _ in PHASES]
     for decision in decisions:
         chosen = decision.chosen
         kept = decision.kept if decision.kept is not None and decision.kept.any() else None
@@ -54,27 +54,61 @@ def phase_effects(decisions: list[Decision], size: int) -> list[np.ndarray]:
                     # A move an actor merely keeps to goes on doing what it does, but its
                     # one-off effects (a rung climbed, a price shock) do not happen again.
                     amounts = np.where(kept, 0.0, amounts)
-                total[column] += amounts
+                current = _column(total, column, size)
+                np.add(current, amounts, out=current)
             for j, column in enumerate(table.levelled):
-                np.maximum(total[column], table.level_amounts[:, j][chosen], out=total[column])
-    return [total.T for total in totals]
+                current = _column(total, column, size)
+                np.maximum(current, table.level_amounts[:, j][chosen], out=current)
+    return totals
+
+
+def _column(total: dict[int, np.ndarray], column, size: int) -> np.ndarray:
+    """A phase's running total of one effect column, zero until a move touches it."""
+    key = int(column)
+    if key not in total:
+        total[key] = np.zeros(size)
+    return total[key]
+
+
+def phase_effects(decisions: list[Decision], size: int) -> list[np.ndarray]:
+    """[R, E] effects of all moves in each phase: `phase_columns` as whole matrices."""
+    matrices = []
+    for columns in phase_columns(decisions, size):
+        matrix = np.zeros((len(EFFECTS), size))
+        for column, values in columns.items():
+            matrix[column] = values
+        matrices.append(matrix.T)
+    return matrices
 
 
 def apply_effects(
-    world: WorldState, effects: np.ndarray, ratio: float = 1.0, scripted: bool = False
+    world: WorldState,
+    effects: np.ndarray | dict[int, np.ndarray],
+    ratio: float = 1.0,
+    scripted: bool = False,
 ) -> None:
-    """Apply an [R, E] effect matrix to the world, clipping every variable to its range.
+    """Apply effects to the world, clipping every variable to its range: an [R, E] matrix, or
+    its columns by index (`phase_columns`; a column left out is all zero).
 
     `ratio` (reference periods per turn) scales the effects that are flows over a turn, the
     moves' effects on continuous variables; an inject or an incident is an event, applied as is.
     Steps up the ladder stop below war unless `scripted` (a scenario's or facilitator's inject
     says what happened, and may say a war began).
     """
-    if ratio != 1.0:
-        effects = np.where(_RATE, effects * ratio, effects)
+    if isinstance(effects, np.ndarray):
+        if ratio != 1.0:
+            effects = np.where(_RATE, effects * ratio, effects)
+        columns = {i: effects[:, i] for i in range(len(EFFECTS))}
+    else:
+        zero = np.zeros(world.size)  # read only; a flow of zero scaled is still zero
+        columns = {
+            i: zero if i not in effects else effects[i] * ratio if ratio != 1.0 and _RATE[i]
+            else effects[i]
+            for i in range(len(EFFECTS))
+        }  # fmt: skip
 
     def e(name: str) -> np.ndarray:
-        return effects[:, EFFECT_INDEX[name]]
+        return columns[EFFECT_INDEX[name]]
 
     context = world.context
     context["sanctions_intensity"] = np.clip(
@@ -170,7 +204,7 @@ def adjudicate(
     dynamics = scenario.dynamics
     time = TimeScale.of(scenario)
 
-    for phase, effects in enumerate(phase_effects(decisions, world.size)):
+    for phase, effects in enumerate(phase_columns(decisions, world.size)):
         apply_effects(world, effects, time.ratio)
         if PHASES[phase] == "covert":
             set_support(world, decisions)
