@@ -15,7 +15,9 @@ def __getattr__(name: str) -> str:
         from importlib.metadata import PackageNotFoundError, version
 
         try:
-            return version("iran-crisis-wargame")
+            found = version("iran-crisis-wargame")
         except PackageNotFoundError:  # running from a source tree that was never installed
-            return "0+unknown"
+            found = "0+unknown"
+        globals()["__version__"] = found  # read once: later lookups find the attribute
+        return found
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -419,6 +419,54 @@ def test_summary_is_recomputed_when_missing_or_stale(tmp_path):
     assert Results.load(report.folder).summary()["n"] == 200
 
 
+def _files(folder: Path) -> dict[Path, tuple[int, bytes]]:
+    """Every file of a results folder (but its lock) with its modification time and bytes."""
+    return {
+        path: (path.stat().st_mtime_ns, path.read_bytes())
+        for path in folder.rglob("*")
+        if path.is_file() and path.name != ".lock"
+    }
+
+
+def test_a_rerun_of_a_finished_batch_computes_and_writes_nothing(tmp_path, monkeypatch):
+    """Nothing new to compute: no run, no combining, no summary, every file left as it was."""
+    run(tmp_path / "b", runs=300)
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert set(manifest["outputs"]) == {
+        "config.yaml",
+        "outcomes.parquet",
+        "trajectories.parquet",
+        "decisions.parquet",
+        "summary.json",
+        "summary.md",
+    }
+    before = _files(tmp_path / "b")
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a finished batch was run or combined again")
+
+    monkeypatch.setattr(batch_module, "run_chunk", fail)
+    monkeypatch.setattr(batch_module, "combine", fail)
+    report = run(tmp_path / "b", runs=300)
+    assert (report.computed, report.reused) == (0, 300)
+    assert _files(tmp_path / "b") == before
+
+
+def test_a_rerun_restores_outputs_changed_since_the_batch_finished(tmp_path, monkeypatch):
+    """A table or summary that no longer matches its checksum is rebuilt from the chunks."""
+    run(tmp_path / "b", runs=300)
+    before = _files(tmp_path / "b")
+    outcomes, summary = tmp_path / "b" / "outcomes.parquet", tmp_path / "b" / "summary.md"
+    outcomes.write_bytes(outcomes.read_bytes()[:100])
+    summary.write_text("edited by hand\n")
+    monkeypatch.setattr(batch_module, "run_chunk", None)  # the saved runs suffice
+    report = run(tmp_path / "b", runs=300)
+    assert (report.computed, report.reused) == (0, 300)
+    after = _files(tmp_path / "b")
+    for path in (outcomes, summary):
+        assert after[path][1] == before[path][1]
+
+
 def test_a_rerun_with_nothing_to_compute_claims_no_rate(tmp_path):
     """A rerun that reuses every saved run says so, without a meaningless '0 runs/s'."""
     command = [WARGAME, "batch", BASELINE, "--runs", "40", "--out", str(tmp_path / "b")]

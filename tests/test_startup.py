@@ -45,3 +45,11 @@ def test_every_actor_class_takes_its_factors_from_the_table():
     assert set(FACTORS) == set(ACTOR_CLASSES)
     for kind, cls in ACTOR_CLASSES.items():
         assert cls.FACTORS is FACTORS[kind]
+
+
+def test_a_rerun_with_nothing_new_imports_no_simulation_library(tmp_path):
+    """A finished batch run again is verified, not recomputed: no engine, no table library."""
+    arguments = ["batch", str(BASELINE), "--runs", "40", "--out", str(tmp_path / "b")]
+    arguments.append("--no-progress")
+    assert "mesa" in _imported_after(arguments)  # the batch itself
+    assert not _imported_after(arguments) & {"mesa", "pandas", "scipy", "networkx", "dask"}

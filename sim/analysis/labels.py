@@ -433,6 +433,7 @@ RUN_RECORD_TEXT = {
     "runs_per_second": "replications per second",
     "error": "error",
     "failed_chunks": "failed chunks",
+    "outputs": "output checksums (SHA-256)",
 }
 
 

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from itertools import groupby
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.batch.runfolder import CHUNKS, Chunk, remove_chunk, set_aside
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def _outcomes(folder: Path, chunks: list[Chunk], start: int, stop: int) -> pd.DataFrame:
+    import pandas as pd
+
     frames = [pd.read_parquet(folder / CHUNKS / f"{c.stem}.outcomes.parquet") for c in chunks]
     table = pd.concat(frames, ignore_index=True)
     table = table[(table.replication >= start) & (table.replication < stop)]
@@ -35,6 +39,8 @@ def _agrees(folder: Path, chunk: Chunk, kept: list[Chunk]) -> bool:
         theirs = _outcomes(folder, covering, start, stop)
         theirs = theirs[theirs.replication.isin(mine.replication)].reset_index(drop=True)
         mine = mine[mine.replication.isin(theirs.replication)].reset_index(drop=True)
+        import pandas as pd
+
         pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
     except Exception:
         return False

@@ -2,6 +2,9 @@
 
 Files are written to a temporary name and renamed into place, so a folder never holds a
 half-written table; a chunk counts as finished once its outcome table exists.
+
+pandas and pyarrow are imported by the functions that read or write tables, so that a rerun
+with nothing new to compute (and `wargame check`) does not pay for them.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from sim.scenario.errors import WargameError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 MANIFEST = "manifest.json"
 OUTCOMES = "outcomes.parquet"
@@ -33,6 +36,8 @@ SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
 CONFIG = "config.yaml"
 CHUNKS = "chunks"
+#: what a finished batch leaves in its folder; the manifest keeps their checksums
+OUTPUTS = (CONFIG, OUTCOMES, TRAJECTORIES, DECISIONS, SUMMARY_JSON, SUMMARY_MD)
 SUMS = "sha256.json"
 _CHUNK_FILE = re.compile(
     r"^p(\d+)-r(\d+)-(\d+)\.(outcomes\.parquet|decisions\.parquet|trajectories\.parquet|sha256\.json)$"
@@ -130,6 +135,8 @@ def atomic_stream_parquet(path: Path, tables: Iterable[pa.Table]) -> int:
     Only one table is held at a time, so a file far larger than memory can be written (the
     trajectories of a million runs). Returns the rows written; an empty stream writes nothing.
     """
+    import pyarrow.parquet as pq
+
     temporary = _temporary(path)
     writer = None
     rows = 0
@@ -239,13 +246,28 @@ def write_chunk(folder: Path, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> 
 
 
 def _digest(path: Path) -> str | None:
+    """SHA-256 of a file, read a block at a time (a table may be larger than memory)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         return None
 
 
+def output_digests(folder: Path) -> dict[str, str]:
+    """Checksums of a finished batch's tables, summary and configuration (those it has)."""
+    digests = {name: _digest(folder / name) for name in OUTPUTS}
+    return {name: digest for name, digest in digests.items() if digest is not None}
+
+
+def outputs_intact(folder: Path, digests: Any) -> bool:
+    """Whether a folder still holds the very outputs whose checksums a manifest recorded."""
+    return isinstance(digests, dict) and OUTCOMES in digests and output_digests(folder) == digests
+
+
 def _fully_readable(path: Path) -> bool:
+    import pyarrow.parquet as pq
+
     try:
         pq.read_table(path)
     except Exception:
@@ -346,11 +368,15 @@ def _chunk_tables(folder: Path, kind: str, chunks: Iterable[Chunk]) -> Iterator[
 
 def iter_chunk_arrow(folder: Path, kind: str, chunks: Iterable[Chunk]) -> Iterator[pa.Table]:
     """The tables of one kind of the given chunks, in chunk order, one at a time (Arrow)."""
+    import pyarrow.parquet as pq
+
     return (pq.read_table(path) for path in _chunk_tables(folder, kind, chunks))
 
 
 def iter_chunk_frames(folder: Path, kind: str, chunks: Iterable[Chunk]) -> Iterator[pd.DataFrame]:
     """The tables of one kind of the given chunks, in chunk order, one at a time."""
+    import pandas as pd
+
     return (pd.read_parquet(path) for path in _chunk_tables(folder, kind, chunks))
 
 
@@ -380,6 +406,8 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
     path = folder / name
     if not path.is_file():
         raise ResultsFolderError(f"{folder}: no {name} (has the batch finished?)")
+    import pandas as pd
+
     try:
         return pd.read_parquet(path)
     except Exception as exc:

@@ -17,11 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 from sim import __version__
 from sim.batch.hygiene import (
@@ -47,7 +45,9 @@ from sim.batch.runfolder import (
     git_commit,
     iter_chunk_arrow,
     iter_chunk_frames,
+    output_digests,
     output_error,
+    outputs_intact,
     read_manifest,
     remove_strays,
     stage_chunk,
@@ -60,6 +60,10 @@ from sim.scenario.errors import WargameError
 from sim.scenario.experiment import Plan, make_plan
 from sim.scenario.limits import MAX_REPLICATIONS, MAX_WORKERS
 from sim.scenario.reader import dump
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 Engine = Literal["local", "dask"]
 MAX_ATTEMPTS = 3
@@ -249,6 +253,8 @@ def _execute(
     pending = list(tasks)
 
     def finished(task: ChunkTask, result: dict[str, pd.DataFrame] | Staged) -> None:
+        import pandas as pd
+
         # Only this process, which holds the folder's lock, commits a chunk.
         if any(isinstance(table, pd.DataFrame) for table in result.values()):
             write_chunk(folder, task.chunk, result)
@@ -291,6 +297,7 @@ def combine(folder: Path, plan: Plan, chunks: list[Chunk]) -> pd.DataFrame:
     in place for the summary), trajectories stream through a chunk at a time, and decisions
     are pooled a few dozen chunks at a time.
     """
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     runs = plan.experiment.replications
@@ -343,6 +350,8 @@ def _pooled_decisions(folder: Path, chunks: list[Chunk]) -> pd.DataFrame | None:
     The sums are exact integers (fixed point), so pooling in steps gives the very table that
     pooling all at once would.
     """
+    import pandas as pd
+
     group = ["point", "scenario", "turn", "actor", "menu", "action", "factor"]
 
     def pool(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -391,6 +400,9 @@ def run_batch(
         raise output_error(folder, exc) from None
     with exclusive(folder):
         manifest = _prepare_folder(folder, plan)
+        if _finished(folder, plan, manifest):
+            total = plan.experiment.replications * len(plan.points)
+            return BatchReport(folder, plan, 0, total, time.perf_counter() - started)
         return _run_locked(
             plan,
             folder,
@@ -403,6 +415,29 @@ def run_batch(
             show_progress,
             started,
         )
+
+
+def _finished(folder: Path, plan: Plan, manifest: dict[str, Any]) -> bool:
+    """Whether the folder already holds this batch, complete and intact, so that running it
+    again has nothing to compute, combine or summarise: the same configuration (checked by
+    `_prepare_folder`), the same runs and points, outputs that match their checksums, and
+    chunks that match theirs and cover every run once (a damaged chunk is set aside, and the
+    batch then computes it again as any rerun would)."""
+    experiment = plan.experiment
+    if not (
+        manifest.get("status") == "complete"
+        and manifest.get("replications") == experiment.replications
+        and manifest.get("points") == len(plan.points)
+        and outputs_intact(folder, manifest.get("outputs"))
+    ):
+        return False
+    chunks = usable_chunks(
+        plan, finished_chunks(folder, lambda chunk: chunk.start < experiment.trajectories)
+    )
+    runs = experiment.replications
+    return sum(c.size for c in chunks) == runs * len(plan.points) and not missing_chunks(
+        plan, chunks, runs
+    )
 
 
 def _check_arguments(workers: int | None, chunk_size: int | None) -> None:
@@ -528,6 +563,7 @@ def _run_locked(
             elapsed = time.perf_counter() - started
             manifest.update(
                 {
+                    "outputs": output_digests(folder),
                     "status": "complete",
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                     "elapsed_seconds": round(elapsed, 3),

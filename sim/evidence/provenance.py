@@ -29,5 +29,12 @@ def record_parameters(path: str | Path, overrides: tuple[str, ...], folder: Path
     """Write which parameters a batch used into its folder (`parameters.json`) and return the
     line that says so, with the model's out-of-sample score."""
     provenance = parameters_of(path, overrides)
-    atomic_write_text(Path(folder) / PARAMETERS_JSON, json.dumps(provenance, indent=2) + "\n")
+    target = Path(folder) / PARAMETERS_JSON
+    text = json.dumps(provenance, indent=2) + "\n"
+    try:
+        unchanged = target.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        unchanged = False
+    if not unchanged:  # a rerun with nothing new leaves the folder as it was
+        atomic_write_text(target, text)
     return provenance["line"]

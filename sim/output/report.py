@@ -323,6 +323,11 @@ def _run_value(key: str, value: Any, labels: Labels) -> Any:
             f": {c.get('error')}"
             for c in value
         )
+    if key == "outputs":  # file -> checksum: the file and the checksum's first digits
+        return Markup(", ").join(
+            Markup("{} <code>{}</code>").format(name, str(digest)[:12])
+            for name, digest in value.items()
+        )
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "none"
     return fmt.value(value)
