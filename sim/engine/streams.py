@@ -29,6 +29,21 @@ def _mix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
+
+
+def _mix_in_place(x: np.ndarray) -> np.ndarray:
+    """`_mix` of an array of one's own, overwriting it: the same bits, fewer temporary arrays."""
+    shifted = np.empty_like(x)
+    with np.errstate(over="ignore"):
+        for shift, multiplier in zip(_SHIFTS, (_MUL_1, _MUL_2, None), strict=True):
+            np.right_shift(x, shift, out=shifted)
+            np.bitwise_xor(x, shifted, out=x)
+            if multiplier is not None:
+                np.multiply(x, multiplier, out=x)
+    return x
+
+
 def stream_id(name: str) -> int:
     """A stable 32-bit id for a named use of randomness (the same in every Python process)."""
     return zlib.crc32(name.encode("utf-8"))
@@ -50,5 +65,8 @@ class ReplicationStreams:
         with np.errstate(over="ignore"):
             # The draw's coordinates are the same for every replication: mix them once.
             salt = _mix(np.array([counter], dtype=np.uint64) + _GOLDEN)
-            bits = _mix(self._keys ^ salt)
-        return (bits >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+            bits = _mix_in_place(self._keys ^ salt)
+        np.right_shift(bits, np.uint64(11), out=bits)
+        unit = bits.astype(np.float64)
+        unit *= _TO_UNIT
+        return unit
