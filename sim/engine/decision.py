@@ -156,12 +156,19 @@ class ActionMenu:
         return tuple(tables)
 
     def feasible(self, world, actor_id: str) -> np.ndarray:
-        """[R, A] mask of actions whose preconditions hold in each replication."""
-        mask = np.ones((world.size, len(self.actions)), dtype=bool)
+        """[R, A] mask of actions whose preconditions hold in each replication.
+
+        Laid out action by action (the transpose of an [A, R] array), as the choice reads it;
+        a precondition several actions share is checked once.
+        """
+        by_action = np.ones((len(self.actions), world.size), dtype=bool)
+        holds: dict[Condition, np.ndarray] = {}
         for a, conditions in enumerate(self.conditions):
             for condition in conditions:
-                mask[:, a] &= condition.holds(world, actor_id)
-        return mask
+                if condition not in holds:
+                    holds[condition] = condition.holds(world, actor_id)
+                by_action[a] &= holds[condition]
+        return by_action.T
 
 
 #: rows per matrix product: a multiple of 8, small enough that the linear-algebra library
