@@ -310,7 +310,7 @@ def test_rerun_with_more_runs_redraws_and_nothing_stale_survives(tmp_path: Path)
     plots.save_all(first, formats=("svg",), dpi=50)
     stale = out / "plots" / "outcome_no_longer_drawn.svg"
     cache = json.loads((out / "plots" / ".gallery.json").read_text())
-    cache["outcome_no_longer_drawn"] = {"key": "x", "formats": ["svg"]}
+    cache["figures"]["outcome_no_longer_drawn"] = {"key": "x", "formats": ["svg"]}
     (out / "plots" / ".gallery.json").write_text(json.dumps(cache))
     stale.write_text("<svg/>")
     # nothing new: every figure is reused

@@ -20,6 +20,10 @@ class ProgressLine:
         self.drawn = 0
         self.started = time.perf_counter()
 
+    def loading(self) -> None:
+        if self.live:
+            click.echo(f"\r{self.what}: reading the results", nl=False, err=True)
+
     def __call__(self, index: int, total: int, name: str, drawing: bool) -> None:
         self.drawn += drawing
         if self.live:
@@ -57,17 +61,25 @@ def plot(folder: str, out: str | None, formats: tuple[str, ...], dpi: int) -> No
     sweeps get heat maps or one row per point. Figures whose inputs have not changed are
     not redrawn.
     """
-    from sim.analysis.results import Results
-    from sim.output.gallery import save_all
+    from sim.output.fingerprint import current_gallery
 
-    results = Results.load(folder)
     target = Path(out) if out else Path(folder) / "plots"
+    formats = formats or FORMATS
     progress = ProgressLine("plot")
-    paths, notes = save_all(results, target, formats or FORMATS, dpi, progress)
+    record = current_gallery(Path(folder), target, formats, dpi)
+    if record is not None:  # nothing changed: nothing to load or draw
+        notes, figures = record.get("notes") or [], len(record["figures"])
+    else:
+        from sim.analysis.results import Results
+        from sim.output.gallery import save_all
+
+        progress.loading()
+        paths, notes = save_all(Results.load(folder), target, formats, dpi, progress)
+        figures = len({p.stem for p in paths})
     for note in notes:
         click.echo(f"note: {note}", err=True)
-    figures = len({p.stem for p in paths})
-    click.echo(f"{figures} figures ({len(paths)} files) in {target}: {progress.done(figures)}")
+    files = figures * len(formats)
+    click.echo(f"{figures} figures ({files} files) in {target}: {progress.done(figures)}")
 
 
 @click.command("report")
@@ -80,13 +92,18 @@ def report(folder: str, out: str | None) -> None:
     (reused from FOLDER/plots when unchanged), the convergence note and the manifest, in one
     file that opens offline.
     """
-    from sim.analysis.results import Results
-    from sim.output.report import write_report
+    from sim.output.fingerprint import REPORT, current_report
 
-    progress = ProgressLine("report")
-    path = write_report(Results.load(folder), out, progress=progress)
-    progress.done(0)
-    click.echo(str(path))
+    target = Path(out) if out else Path(folder) / REPORT
+    if not current_report(Path(folder), target):  # else made from these very files already
+        from sim.analysis.results import Results
+        from sim.output.report import write_report
+
+        progress = ProgressLine("report")
+        progress.loading()
+        write_report(Results.load(folder), target, progress=progress)
+        progress.done(0)
+    click.echo(str(target))
 
 
 @click.command("discover")

@@ -1,11 +1,13 @@
 """The gallery: which figures a run has, and writing them with a cache so that unchanged
 figures are not redrawn.
 
-Each figure is keyed by a hash of its inputs: the run's tables and resolved configuration,
-the code that draws it (the source of `sim.analysis` and `sim.output`), its format and dpi.
-`plots/.gallery.json` keeps the keys of the files written; a figure whose key is unchanged and
-whose files exist is skipped, files of figures the run no longer has are removed, so nothing
-stale survives a rerun. The report embeds the same PNG files.
+Each figure is keyed by a hash of its inputs (`sim.output.fingerprint`): the run's tables and
+resolved configuration, the code that draws it, its name and dpi. `plots/.gallery.json` keeps
+the inputs' fingerprint, the notes and the key, formats and title of each figure written; a
+figure whose key is unchanged and whose files exist is skipped, files of figures the run no
+longer has are removed, so nothing stale survives a rerun. The report embeds the same PNG
+files, and `wargame plot` reads the record before loading the run: when nothing changed it has
+nothing to load.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,19 +24,19 @@ from sim.analysis import measures
 from sim.analysis.labels import readable
 from sim.analysis.results import Results
 from sim.batch.runfolder import (
-    CONFIG,
     DECISIONS,
     OUTCOMES,
     TRAJECTORIES,
     atomic_write_bytes,
     atomic_write_text,
 )
+from sim.output import fingerprint
+from sim.output.fingerprint import CACHE
 from sim.scenario.errors import WargameError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-CACHE = ".gallery.json"
 #: called with (index, total, figure name, drawn or reused) while the gallery works
 Progress = Callable[[int, int, str, bool], None]
 
@@ -248,56 +249,40 @@ def _sweep_specs(results: Results) -> list[FigureSpec]:
 def save_figure(
     figure: Figure, stem: str | Path, formats: Sequence[str] = ("png", "svg"), dpi: int = 150
 ) -> list[Path]:
-    """Write `stem.png` and `stem.svg` (each written whole, then moved into place)."""
-    from sim.output.style import figure_bytes
+    """Write `stem.png` and `stem.svg` (laid out once, each written whole, moved into place)."""
+    from sim.output.style import figure_files
 
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
-    engine = figure.get_layout_engine()
-    try:
-        for index, fmt in enumerate(formats):
-            if index == 1 and engine is not None:
-                figure.set_layout_engine("none")  # the layout is done: keep it for the rest
-            path = stem.with_name(f"{stem.name}.{fmt}")
-            atomic_write_bytes(path, figure_bytes(figure, fmt, dpi))
-            paths.append(path)
-    finally:
-        if engine is not None and figure.get_layout_engine() is not engine:
-            figure.set_layout_engine(engine)
+    for fmt, payload in figure_files(figure, formats, dpi).items():
+        path = stem.with_name(f"{stem.name}.{fmt}")
+        atomic_write_bytes(path, payload)
+        paths.append(path)
     return paths
 
 
-@lru_cache(maxsize=1)
-def _code_key() -> str:
-    """A hash of the code that computes and draws figures: a code change redraws them."""
-    digest = hashlib.sha256()
-    root = Path(__file__).resolve().parents[1]
-    for package in ("analysis", "output"):
-        for file in sorted((root / package).rglob("*.py")):
-            digest.update(file.read_bytes())
-    return digest.hexdigest()
-
-
 def input_key(results: Results) -> str:
-    """A hash of everything a run's figures are drawn from (tables, configuration, code)."""
-    digest = hashlib.sha256(_code_key().encode())
+    """A hash of everything a run's figures are drawn from (tables, configuration, code).
+
+    For a results folder, its files (what `wargame plot` checks before loading anything); for
+    results made in memory (`Results.from_model`), the tables themselves.
+    """
     folder = Path(results.path)
-    for name in (OUTCOMES, TRAJECTORIES, DECISIONS, CONFIG):
-        file = folder / name
-        if file.is_file():
-            digest.update(name.encode())
-            digest.update(file.read_bytes())
-    digest.update(json.dumps(results.parameters).encode())
+    if "config_hash" in results.manifest and (folder / OUTCOMES).is_file():
+        return fingerprint.figure_inputs(folder, results.manifest)
+    import pandas as pd
+
+    digest = hashlib.sha256(fingerprint.code_key().encode())
+    tables = [results.outcomes]
+    tables += [results.trajectories] if results.has_trajectories else []
+    tables += [results.decisions] if results.has_decisions else []
+    for table in tables:
+        digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+        digest.update(",".join(map(str, table.columns)).encode())
+    shown = {k: results.manifest.get(k) for k in fingerprint.MANIFEST_FIELDS}
+    digest.update(json.dumps(shown, sort_keys=True, default=str).encode())
     return digest.hexdigest()
-
-
-def _read_cache(target: Path) -> dict[str, dict]:
-    try:
-        data = json.loads((target / CACHE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def save_all(
@@ -311,29 +296,32 @@ def save_all(
     """Draw (or reuse) and save every figure of a run into `folder` (default: its `plots/`).
 
     Returns the files of every figure and the notes on figures the run cannot have. Figures
-    whose inputs are unchanged are not redrawn; figures the run no longer has are removed.
-    Several figures are drawn by `workers` processes at once (default: up to two).
+    whose inputs are unchanged are not redrawn; figures the run no longer has, and files of a
+    redrawn figure in formats not drawn this time, are removed. Several figures are drawn by
+    `workers` processes at once (default: up to two).
     """
     if results.outcomes.empty:
         raise WargameError(f"{results.path}: the outcome table holds no replications")
     target = Path(folder) if folder is not None else Path(results.path) / "plots"
     target.mkdir(parents=True, exist_ok=True)
+    formats = tuple(formats)
     specs, notes = figure_specs(results)
-    base = input_key(results)
-    cache = _read_cache(target)
+    inputs = input_key(results)
+    cache = fingerprint.read_gallery(target).get("figures", {})
     written: dict[str, dict] = {}
     paths: list[Path] = []
     todo = []
     for spec in specs:
-        key = hashlib.sha256(f"{base}|{spec.name}|{dpi}".encode()).hexdigest()
+        key = fingerprint.figure_key(inputs, spec.name, dpi)
         files = [target / f"{spec.name}.{fmt}" for fmt in formats]
-        entry = cache.get(spec.name) or {}
-        have = set(entry.get("formats", []))
-        if entry.get("key") == key and set(formats) <= have and all(f.is_file() for f in files):
+        entry = cache.get(spec.name)
+        if fingerprint.is_current(entry, key, formats, files):
             written[spec.name] = entry
         else:
             todo.append(spec)
             written[spec.name] = {"key": key, "formats": list(formats), "title": spec.title}
+            for fmt in set((entry or {}).get("formats") or []) - set(formats):
+                (target / f"{spec.name}.{fmt}").unlink(missing_ok=True)  # not redrawn: stale
         paths += files
     reused = len(specs) - len(todo)
     if progress is not None:
@@ -345,9 +333,10 @@ def save_all(
             progress(index, len(specs), name, True)
     for name, entry in cache.items():  # figures this run no longer has
         if name not in written:
-            for fmt in entry.get("formats", []):
+            for fmt in (entry or {}).get("formats", []):
                 (target / f"{name}.{fmt}").unlink(missing_ok=True)
-    atomic_write_text(target / CACHE, json.dumps(written, indent=1, sort_keys=True) + "\n")
+    record = {"inputs": inputs, "notes": notes, "figures": written}
+    atomic_write_text(target / CACHE, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return paths, notes
 
 
@@ -357,10 +346,13 @@ _WORK: dict[str, Any] = {}
 
 def _draw_named(name: str) -> str:
     """In a drawing process: draw the figure called `name` and write its files."""
-    if "specs" not in _WORK:
-        _WORK["specs"] = {s.name: s for s in figure_specs(_WORK["results"])[0]}
     save_figure(_WORK["specs"][name].draw(), _WORK["target"] / name, _WORK["formats"], _WORK["dpi"])
     return name
+
+
+#: the figure families that take longest to draw, started first so that two processes end
+#: together
+_SLOW_FIRST = ("factors_", "end_states", "fan_", "over_time_", "first_events", "key_", "support_")
 
 
 def _draw(results, todo, target, formats, dpi, workers) -> Iterator[str]:
@@ -377,13 +369,23 @@ def _draw(results, todo, target, formats, dpi, workers) -> Iterator[str]:
     import multiprocessing
     import warnings
 
+    import sim.output.figures.factors
+    import sim.output.figures.outcomes
+    import sim.output.figures.over_time
+    import sim.output.figures.support
+    import sim.output.figures.sweeps  # noqa: F401  (imported once here, not in every process)
+
+    def rank(spec: FigureSpec) -> int:
+        starts = [i for i, p in enumerate(_SLOW_FIRST) if spec.name.startswith(p)]
+        return starts[0] if starts else len(_SLOW_FIRST)
+
     _WORK.clear()
-    _WORK.update(results=results, target=target, formats=tuple(formats), dpi=dpi)
+    _WORK.update(specs={s.name: s for s in todo}, target=target, formats=tuple(formats), dpi=dpi)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork with library threads
         pool = multiprocessing.get_context("fork").Pool(workers)
     try:
-        yield from pool.imap_unordered(_draw_named, [s.name for s in todo])
+        yield from pool.imap_unordered(_draw_named, [s.name for s in sorted(todo, key=rank)])
     finally:
         pool.terminate()
         pool.join()

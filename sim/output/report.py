@@ -38,14 +38,14 @@ from sim.analysis import measures
 from sim.analysis.labels import Labels, run_record, sentence
 from sim.analysis.results import Results
 from sim.batch.runfolder import atomic_write_text
-from sim.output import gallery
+from sim.output import fingerprint, gallery
+from sim.output.fingerprint import REPORT
 from sim.scenario.errors import WargameError
 
 QUESTION = (
     "If the Iran–US conflict escalates, what do Russia, China and the Gulf states do, "
     "and can Iran rely on them?"
 )
-REPORT = "report.html"
 TEMPLATES = Path(__file__).with_name("templates")
 
 _FIGURE_GROUPS = {
@@ -461,5 +461,10 @@ def write_report(
     target = Path(path) if path is not None else Path(results.path) / REPORT
     if target.parent and not target.parent.is_dir():
         raise WargameError(f"{target.parent}: no such folder for the report")
-    atomic_write_text(target, build_report(results, dpi, progress))
+    html = build_report(results, dpi, progress)
+    if "config_hash" in results.manifest:  # a results folder: `wargame report` reads the mark
+        mark = fingerprint.report_mark(fingerprint.report_inputs(Path(results.path), target))
+        first, _, rest = html.partition("\n")
+        html = f"{first}\n{mark}\n{rest}"
+    atomic_write_text(target, html)
     return target
