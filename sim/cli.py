@@ -161,6 +161,10 @@ def batch(
 
     Rerunning the same command resumes an interrupted batch without redoing finished runs.
     """
+    if engine == "local" and (workers or 0) > 1:
+        from sim.batch.hygiene import process_context
+
+        process_context()  # the workers' fork server imports the engine while this starts up
     from sim.batch.runfolder import SUMMARY_MD
     from sim.batch.runner import run_batch
     from sim.evidence.provenance import record_parameters

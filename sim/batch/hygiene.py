@@ -102,6 +102,27 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+#: what the fork server imports, once for all the workers it starts
+WORKER_MODULES = ("sim.batch.runner", "sim.batch.pools", "sim.engine.model")
+
+
+def process_context():
+    """How worker processes start, with the fork server already on its way.
+
+    Not plain fork: the parent may already run threads (Arrow's pools, the progress bar),
+    which fork would copy in an undefined state. The fork server imports the engine once, for
+    every worker; started early, it does so while the batch process prepares the rest.
+    """
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(WORKER_MODULES))
+    start_forkserver()
+    return context
+
+
 def start_forkserver() -> None:
     """Start the fork server from the folder that holds this package.
 

@@ -7,14 +7,13 @@ holds the folder's lock, commits them (see `runfolder`). Workers never outlive t
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sim.batch.hygiene import init_arguments, start_forkserver, stop_pool, worker_init
+from sim.batch.hygiene import init_arguments, process_context, stop_pool, worker_init
 from sim.batch.runfolder import remove_strays
 from sim.scenario.errors import WargameError
 
@@ -33,21 +32,6 @@ def check_scheduler(engine: str, scheduler: str | None) -> None:
         raise WargameError(
             f"--scheduler: expected an address like tcp://host:8786, got {scheduler!r}"
         )
-
-
-def process_context():
-    """How worker processes start, with the fork server already on its way.
-
-    Not plain fork: the parent may already run threads (Arrow's pools, the progress bar),
-    which fork would copy in an undefined state. The fork server imports the engine once, for
-    every worker; started early, it does so while the batch process prepares the rest.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.batch.runner", "sim.batch.pools", "sim.engine.model"])
-    start_forkserver()
-    return context
 
 
 def execute_processes(work, pending, workers, folder, finished, failed) -> None:

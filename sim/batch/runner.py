@@ -24,9 +24,10 @@ import numpy as np
 from sim import __version__
 from sim.batch.hygiene import (
     Terminated,
+    process_context,
     terminate_as_interrupt,
 )
-from sim.batch.pools import check_scheduler, execute_dask, execute_processes, process_context
+from sim.batch.pools import check_scheduler, execute_dask, execute_processes
 from sim.batch.reconcile import reconcile
 from sim.batch.runfolder import (
     CONFIG,
