@@ -476,3 +476,20 @@ def test_a_rerun_with_nothing_to_compute_claims_no_rate(tmp_path):
     again = subprocess.run(command, capture_output=True, text=True, check=True)
     assert "0 runs computed, 40 reused" in again.stdout
     assert "runs/s" not in again.stdout
+
+
+def test_files_put_in_place_together_are_synced_once(tmp_path, monkeypatch):
+    """A batch's final tables and summary are renamed into place and then made durable by one
+    fsync of their folder, before the manifest that calls the batch complete."""
+    from sim.batch import runfolder
+
+    synced: list[Path] = []
+    monkeypatch.setattr(runfolder, "_fsync_directory", synced.append)
+    with runfolder.synced_together():
+        for name in "abc":
+            runfolder.atomic_write_text(tmp_path / name, name)
+        assert synced == []
+    assert synced == [tmp_path]
+    runfolder.atomic_write_text(tmp_path / "d", "d")
+    assert synced == [tmp_path, tmp_path]
+    assert [(tmp_path / name).read_text() for name in "abcd"] == list("abcd")

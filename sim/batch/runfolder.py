@@ -95,9 +95,39 @@ def _write_durably(temporary: Path, payload: bytes) -> None:
         raise
 
 
+#: folders whose renames wait for one fsync at the end of a `synced_together` block
+_PENDING: set[Path] | None = None
+
+
 def _commit(temporary: Path, path: Path) -> None:
     os.replace(temporary, path)
-    _fsync_directory(path.parent)
+    if _PENDING is None:
+        _fsync_directory(path.parent)
+    else:
+        _PENDING.add(path.parent)
+
+
+@contextmanager
+def synced_together() -> Iterator[None]:
+    """Files put in place within the block are made durable together, by one fsync of their
+    folder at its end instead of one per file. Each file's data is still flushed before it is
+    renamed into place, so no file is ever seen half-written; what comes after the block (the
+    manifest that calls a batch complete) is written only once all of them are durable."""
+    global _PENDING
+    if _PENDING is not None:  # already within a block: the outer one syncs
+        yield
+        return
+    _PENDING = set()
+    try:
+        yield
+        pending = sorted(_PENDING)
+    finally:
+        _PENDING = None
+    for directory in pending:
+        try:
+            _fsync_directory(directory)
+        except OSError as exc:
+            raise output_error(directory, exc) from None
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
@@ -233,8 +263,8 @@ def commit_chunk(folder: Path, chunk: Chunk, staged: Staged) -> None:
         for kind in sorted(staged, key=lambda k: k == "outcomes"):
             os.replace(directory / staged[kind][0], _chunk_path(folder, chunk, kind))
         sums = {kind: digest for kind, (_, digest) in staged.items()}
+        # written last and synced with its folder, which makes the renames above durable too
         atomic_write_text(_sums_path(folder, chunk), json.dumps(sums, sort_keys=True) + "\n")
-        _fsync_directory(directory)
     except OSError as exc:
         discard_staged(folder, staged)
         raise output_error(directory, exc) from None

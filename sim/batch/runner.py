@@ -52,6 +52,7 @@ from sim.batch.runfolder import (
     read_manifest,
     remove_strays,
     stage_chunk,
+    synced_together,
     write_chunk,
     write_manifest,
 )
@@ -559,8 +560,9 @@ def _run_locked(
             bar.close()
             if failures:
                 raise _incomplete(folder, manifest, failures)
-            outcomes = combine(folder, plan, saved_chunks())
-            write_summary(folder, plan, outcomes)
+            with synced_together():  # then the manifest that calls the batch complete
+                outcomes = combine(folder, plan, saved_chunks())
+                write_summary(folder, plan, outcomes)
             elapsed = time.perf_counter() - started
             manifest.update(
                 {
