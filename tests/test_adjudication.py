@@ -251,10 +251,16 @@ def test_the_oil_shock_of_a_closure_shrinks_with_bypass_and_stocks(write_yaml):
 
 
 def _one_closure(write_yaml, *overrides):
+    """Iran closes the Strait and then holds firm; Washington keeps its forces in place (it
+    only warns Moscow and Beijing), so that the navies' reopening depends on the rules alone."""
     text = (
         "extends: {baseline}\nname: one_closure\n"
         "injects:\n  - turn: 1\n    actor: iran\n    action: close_hormuz\n"
         + "".join(f"  - turn: {t}\n    actor: iran\n    action: hold_firm\n" for t in range(2, 8))
+        + "".join(
+            f"  - turn: {t}\n    actor: united_states\n    action: warn_russia_china\n"
+            for t in range(1, 8)
+        )
     )
     return CrisisModel(load_scenario(write_yaml(text), list(overrides)), 100, rng=2)
 
