@@ -167,3 +167,5 @@ def test_readers_see_words_not_ids(shown):
     assert len([k for k in texts if k.startswith("figure ")]) > 10, "the figures were scanned"
     problems = {where: found for where, text in texts.items() if (found := ids_shown(text, ids))}
     assert not problems, json.dumps(problems, indent=2)
+    # a sentence written for Markdown shows its code spans as code on the page, not as backticks
+    assert "`" not in texts["sobol/report.html"]

@@ -375,6 +375,17 @@ def discovery_section(results: Results) -> Section | None:
     return Section("discovery", "Scenario discovery", str(Markup("").join(parts)))
 
 
+def _code_spans(text: str) -> Markup:
+    """Markdown's `code` spans in a sentence as HTML <code>, the rest escaped."""
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:  # an unpaired backtick: show the text as it is
+        return Markup("{}").format(text)
+    return Markup("").join(
+        Markup("<code>{}</code>").format(piece) if i % 2 else Markup("{}").format(piece)
+        for i, piece in enumerate(pieces)
+    )
+
+
 def sensitivity_section(results: Results) -> Section | None:
     """The indices of `wargame sensitivity`, with their warnings, when the folder has them."""
     file = Path(results.path) / "sensitivity.json"
@@ -382,13 +393,14 @@ def sensitivity_section(results: Results) -> Section | None:
         return None
     analysis = json.loads(file.read_text(encoding="utf-8"))
     parts = [
-        Markup("<p class='note'><strong>Warning:</strong> {}.</p>").format(w)
+        Markup("<p class='note'><strong>Warning:</strong> {}.</p>").format(_code_spans(sentence(w)))
         for w in analysis.get("warnings", [])
     ]
     for field in analysis["outcomes"]:
         figure = Path(results.path) / "plots" / f"sensitivity_{field}.png"
         if figure.is_file():
-            parts.append(_png_figure(figure, f"Sensitivity of {field}"))
+            title = f"Sensitivity of {results.labels.outcome(field)}"
+            parts.append(_png_figure(figure, title))
     return Section("sensitivity", "Sensitivity", str(Markup("").join(parts)))
 
 
