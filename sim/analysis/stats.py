@@ -24,7 +24,6 @@ from pandas.api.types import (
     is_object_dtype,
     is_string_dtype,
 )
-from scipy import special  # the functions scipy.stats calls, without its long import
 
 from sim.analysis import formatting as fmt
 from sim.analysis.bootstrap import bootstrap_mean_ci
@@ -67,9 +66,17 @@ def _check_confidence(confidence: float) -> None:
         raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence!r}")
 
 
+def _special():
+    """`scipy.special`, imported on first use: the functions scipy.stats calls, without its
+    long import, and none at all for a command that reads saved statistics (plot, report)."""
+    from scipy import special
+
+    return special
+
+
 def _z(confidence: float) -> float:
     """Two-sided standard-normal critical value for the given confidence level."""
-    return float(special.ndtri(0.5 + confidence / 2.0))
+    return float(_special().ndtri(0.5 + confidence / 2.0))
 
 
 def _to_builtin(value: Any) -> Any:
@@ -118,7 +125,7 @@ def _mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float]:
     sd = float(np.std(x, ddof=1))
     if sd == 0.0:
         return (mean, mean)
-    half = float(special.stdtrit(n - 1, 0.5 + confidence / 2.0)) * sd / math.sqrt(n)
+    half = float(_special().stdtrit(n - 1, 0.5 + confidence / 2.0)) * sd / math.sqrt(n)
     return (mean - half, mean + half)
 
 
@@ -424,7 +431,7 @@ def independent_difference(
         lo = hi = difference
     else:
         dof = (va + vb) ** 2 / (va**2 / (len(xa) - 1) + vb**2 / (len(xb) - 1))
-        half = special.stdtrit(dof, 0.5 + confidence / 2) * se
+        half = _special().stdtrit(dof, 0.5 + confidence / 2) * se
         lo, hi = difference - half, difference + half
     both_bool = field_kind(a[field]) == "proportion" and field_kind(b[field]) == "proportion"
     return _to_builtin(

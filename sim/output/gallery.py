@@ -369,6 +369,8 @@ def _draw(results, todo, target, formats, dpi, workers) -> Iterator[str]:
     import multiprocessing
     import warnings
 
+    import scipy.special  # noqa: F401  (the intervals some figures draw)
+
     import sim.output.figures.factors
     import sim.output.figures.outcomes
     import sim.output.figures.over_time

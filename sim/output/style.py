@@ -313,10 +313,11 @@ def figure_files(
 ) -> dict[str, bytes]:
     """The figure in each of `formats` (PNG, SVG), laid out once for all of them.
 
-    The layout and the tight bounding box (no clipped labels) are computed once, at the PNG's
-    dpi, and every format is cut to that box. The PNG is the drawn canvas cut to the box (its
-    text measured once, by the renderer that laid it out) and compressed lightly: the files
-    are a little larger and written several times faster. SVG text stays text.
+    The layout is computed once, at the PNG's dpi, and every format is cut to the same box:
+    what is drawn, with `PAD_INCHES` around it. With a PNG, the canvas is drawn once and the
+    box is read from its pixels; a figure that reaches past its canvas, or an SVG alone, takes
+    the bounding box of its artists instead (nothing is clipped). PNGs are compressed lightly:
+    the files are a little larger and written several times faster. SVG text stays text.
     """
     if not isinstance(figure.canvas, FigureCanvasAgg):
         FigureCanvasAgg(figure)
@@ -329,10 +330,13 @@ def figure_files(
             if engine is not None:
                 engine.execute(figure)
                 figure.set_layout_engine("none")  # laid out: every format keeps this layout
-            tight = figure.get_tightbbox(figure.canvas.get_renderer())
-            box = tight.padded(PAD_INCHES)
+            drawn = _drawn_box(figure) if "png" in formats else None
+            if drawn is None:
+                box = figure.get_tightbbox(figure.canvas.get_renderer()).padded(PAD_INCHES)
+            else:
+                box = drawn.padded(PAD_INCHES)
             for fmt in formats:
-                if fmt == "png" and _on_canvas(figure, tight):
+                if fmt == "png" and drawn is not None:
                     files[fmt] = _png_bytes(figure, box, dpi)
                     continue
                 buffer = io.BytesIO()
@@ -348,30 +352,43 @@ def figure_files(
     return files
 
 
-def _on_canvas(figure: Figure, box: Bbox) -> bool:
-    """Whether everything drawn (`box`, inches) lies on the figure's canvas."""
-    width, height = figure.get_size_inches()
-    tolerance = 0.5 / figure.dpi
-    return (
-        box.x0 >= -tolerance
-        and box.y0 >= -tolerance
-        and box.x1 <= width + tolerance
-        and box.y1 <= height + tolerance
-    )
+def _background(figure: Figure) -> np.ndarray:
+    """The figure's colour as the canvas's RGBA bytes."""
+    return np.array([round(c * 255) for c in to_rgba(figure.get_facecolor())], np.uint8)
 
 
-def _png_bytes(figure: Figure, box: Bbox, dpi: int) -> bytes:
-    """The canvas drawn at `dpi`, cut to `box` (inches; margins outside the canvas are filled
-    with the figure's colour) and written as an RGB PNG."""
-    from PIL import Image
+def _drawn_box(figure: Figure) -> Bbox | None:
+    """Draw the canvas and return the box (inches) of what differs from the background, or
+    None when something touches the canvas's edge (it may reach past it)."""
+    from matplotlib.transforms import Bbox
 
     canvas = figure.canvas
     canvas.draw()
     pixels = np.asarray(canvas.buffer_rgba())
     height, width = pixels.shape[:2]
+    ink = pixels.view(np.uint32)[..., 0] != _background(figure).view(np.uint32)[0]
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not len(rows) or rows[0] == 0 or columns[0] == 0:
+        return None
+    if rows[-1] == height - 1 or columns[-1] == width - 1:
+        return None
+    dpi = figure.dpi
+    return Bbox.from_extents(
+        columns[0] / dpi, (height - rows[-1] - 1) / dpi, (columns[-1] + 1) / dpi,
+        (height - rows[0]) / dpi,
+    )  # fmt: skip
+
+
+def _png_bytes(figure: Figure, box: Bbox, dpi: int) -> bytes:
+    """The canvas as drawn, cut to `box` (inches; margins outside the canvas are filled with
+    the figure's colour) and written as an RGB PNG."""
+    from PIL import Image
+
+    pixels = np.asarray(figure.canvas.buffer_rgba())
+    height, width = pixels.shape[:2]
     left, right = round(box.x0 * dpi), round(box.x1 * dpi)
     top, bottom = height - round(box.y1 * dpi), height - round(box.y0 * dpi)
-    background = np.array([round(c * 255) for c in to_rgba(figure.get_facecolor())], np.uint8)
+    background = _background(figure)
     channels = 3 if background[3] == 255 else 4
     image = np.empty((bottom - top, right - left, channels), np.uint8)
     image[...] = background[:channels]
