@@ -83,13 +83,14 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def _write_durably(temporary: Path, payload: bytes) -> None:
+def _write_durably(temporary: Path, payload: bytes, durable: bool = True) -> None:
     """Write and flush a temporary file; on any failure remove it, so nothing half-written stays."""
     try:
         with open(temporary, "wb") as handle:
             handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -99,8 +100,10 @@ def _write_durably(temporary: Path, payload: bytes) -> None:
 _PENDING: set[Path] | None = None
 
 
-def _commit(temporary: Path, path: Path) -> None:
+def _commit(temporary: Path, path: Path, durable: bool = True) -> None:
     os.replace(temporary, path)
+    if not durable:
+        return
     if _PENDING is None:
         _fsync_directory(path.parent)
     else:
@@ -130,16 +133,17 @@ def synced_together() -> Iterator[None]:
             raise output_error(directory, exc) from None
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
+def atomic_write_bytes(path: Path, payload: bytes, durable: bool = True) -> None:
     """Replace `path` with `payload` all at once: readers see the old file or the new one.
 
     A failure (full disk, file-size limit, read-only folder) leaves the old file in place and
-    no temporary behind, and becomes a one-line error naming the path.
+    no temporary behind, and becomes a one-line error naming the path. `durable=False` skips
+    the disk syncs, for files that are made again from the folder's tables (figures).
     """
     temporary = _temporary(path)
     try:
-        _write_durably(temporary, payload)
-        _commit(temporary, path)
+        _write_durably(temporary, payload, durable)
+        _commit(temporary, path, durable)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise output_error(path, exc) from None
