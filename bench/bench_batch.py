@@ -324,23 +324,43 @@ def classroom(work: Path) -> None:
 # ----------------------------------------------------------------------------- 5. output
 
 
-def output(folder: Path) -> None:
-    print(f"\n5. figures and report of the baseline ({folder.name})")
-    plot = wall([str(WARGAME), "plot", str(folder)])
-    report = wall([str(WARGAME), "report", str(folder)])
-    steps = {}
-    for name, command in (
-        ("batch", batch_command(2000, folder)),
-        ("plot", [str(WARGAME), "plot", str(folder)]),
-        ("report", [str(WARGAME), "report", str(folder)]),
-    ):
-        started = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-        steps[name] = time.perf_counter() - started
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall and CPU time (the command's processes, children included) of one command."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return seconds, cpu
+
+
+def output(folder: Path, repeats: int = 2) -> None:
+    """Figures and report of a fresh batch (best of `repeats` copies of its folder, each
+    without figures), then `make run` again with nothing new (best of three)."""
+    print(f"\n5. figures and report of the baseline ({folder.name}; best of {repeats})")
+    best = {"plot": (float("inf"), 0.0), "report": (float("inf"), 0.0)}
+    for copy in range(repeats):
+        fresh = folder.with_name(f"{folder.name}-fresh-{copy}")
+        shutil.copytree(folder, fresh, ignore=shutil.ignore_patterns("plots", "report.html"))
+        for name in best:
+            best[name] = min(best[name], timed([str(WARGAME), name, str(fresh)]))
+    steps: dict[str, float] = {}
+    for _ in range(3):  # the first round draws the folder's figures and report; best of 3
+        for name, command in (
+            ("batch", batch_command(2000, folder)),
+            ("plot", [str(WARGAME), "plot", str(folder)]),
+            ("report", [str(WARGAME), "report", str(folder)]),
+        ):
+            steps[name] = min(steps.get(name, float("inf")), timed(command)[0])
+    plot, report = best["plot"][0], best["report"][0]
+    print(f"   plot {plot:.2f} s ({best['plot'][1]:.2f} s CPU in its processes), "
+          f"report {report:.2f} s ({best['report'][1]:.2f} s CPU)")  # fmt: skip
     rerun = sum(steps.values())
     each = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in steps.items())
-    print(f"   plot {plot:.2f} s, report {report:.2f} s; rerun with nothing new {rerun:.2f} s "
-          f"({each})")  # fmt: skip
+    print(f"   rerun with nothing new {rerun:.2f} s ({each})")
     together = plot + report
     target("plot + report", f"{together:.1f} s", "< 5 s", together < 5)
     target("make run again, nothing new", f"{rerun:.1f} s", "< 3 s", rerun < 3)

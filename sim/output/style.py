@@ -304,6 +304,8 @@ def box_rows(ax: Axes, samples: list[np.ndarray], colour: str) -> None:
         )
 
 
+#: matplotlib's SVG writer, with each text measured once per process
+SVG_BACKEND = "module://sim.output.svg_backend"
 #: white space kept around the tight bounding box of every figure (inches)
 PAD_INCHES = 0.15
 
@@ -340,7 +342,9 @@ def figure_files(
                     files[fmt] = _png_bytes(figure, box, dpi)
                     continue
                 buffer = io.BytesIO()
-                options: dict[str, Any] = {"metadata": {"Date": None}} if fmt == "svg" else {}
+                options: dict[str, Any] = {}
+                if fmt == "svg":  # matplotlib's writer, each text measured once (see there)
+                    options = {"metadata": {"Date": None}, "backend": SVG_BACKEND}
                 if fmt == "png":  # something reaches past the canvas: drawn inside the box
                     options["pil_kwargs"] = {"compress_level": 1}
                 figure.savefig(buffer, format=fmt, dpi=dpi, bbox_inches=box, **options)
