@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from sim import __version__
+from sim.batch.combine import combine
 from sim.batch.hygiene import (
     Terminated,
     process_context,
@@ -31,21 +32,14 @@ from sim.batch.pools import check_scheduler, execute_dask, execute_processes
 from sim.batch.reconcile import reconcile
 from sim.batch.runfolder import (
     CONFIG,
-    DECISIONS,
-    OUTCOMES,
-    TRAJECTORIES,
     Chunk,
     ResultsFolderError,
     Staged,
-    atomic_stream_parquet,
-    atomic_write_parquet,
     atomic_write_text,
     commit_chunk,
     exclusive,
     finished_chunks,
     git_commit,
-    iter_chunk_arrow,
-    iter_chunk_frames,
     output_digests,
     output_error,
     outputs_intact,
@@ -56,7 +50,6 @@ from sim.batch.runfolder import (
     write_chunk,
     write_manifest,
 )
-from sim.engine.fixedpoint import from_fixed, to_fixed
 from sim.scenario.config import Scenario
 from sim.scenario.errors import WargameError
 from sim.scenario.experiment import Plan, make_plan
@@ -65,7 +58,6 @@ from sim.scenario.reader import dump
 
 if TYPE_CHECKING:
     import pandas as pd
-    import pyarrow as pa
 
 Engine = Literal["local", "dask"]
 MAX_ATTEMPTS = 3
@@ -290,88 +282,6 @@ def _execute(
     else:
         execute_processes(run_and_stage_chunk, pending, workers, folder, finished, failed)
     return sorted(failures.items())
-
-
-def combine(folder: Path, plan: Plan, chunks: list[Chunk]) -> pd.DataFrame:
-    """Merge the chunks' tables into the folder's outcome, trajectory and decision tables.
-
-    Memory stays bounded however many runs: outcomes are held once (as Arrow, then converted
-    in place for the summary), trajectories stream through a chunk at a time, and decisions
-    are pooled a few dozen chunks at a time.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    runs = plan.experiment.replications
-    expected = runs * len(plan.points)
-    # Chunks come in (point, start) order, so sorting each by replication sorts them all.
-    tables = [t.sort_by("replication") for t in iter_chunk_arrow(folder, "outcomes", chunks)]
-    table = pa.concat_tables([t.cast(tables[0].schema) for t in tables]) if tables else None
-    del tables
-    held = 0 if table is None else table.num_rows
-    if held != expected or not _strictly_ordered(table):
-        raise ResultsFolderError(
-            f"{folder}: chunks hold {held} runs for {expected} expected "
-            "(overlapping or missing chunks); remove the folder and run again"
-        )
-    atomic_stream_parquet(folder / OUTCOMES, [table])
-    outcomes = table.to_pandas(self_destruct=True, split_blocks=True)
-    del table
-    kept = min(runs, plan.experiment.trajectories)
-    atomic_stream_parquet(
-        folder / TRAJECTORIES,
-        (
-            t.filter(pc.less(t["replication"], kept)).sort_by(
-                [("replication", "ascending"), ("turn", "ascending")]
-            )
-            for t in iter_chunk_arrow(folder, "trajectories", chunks)
-        ),
-    )
-    decisions = _pooled_decisions(folder, chunks)
-    if decisions is not None:
-        atomic_write_parquet(folder / DECISIONS, decisions)
-    pa.default_memory_pool().release_unused()
-    return outcomes
-
-
-def _strictly_ordered(table: pa.Table) -> bool:
-    """Sorted by (point, replication) with no run twice: no overlapping chunks."""
-    point = table["point"].to_numpy()
-    replication = table["replication"].to_numpy()
-    step = np.diff(point)
-    return bool(np.all((step > 0) | ((step == 0) & (np.diff(replication) > 0))))
-
-
-#: decision tables pooled at once: enough to amortise the grouping, few enough to stay small
-_POOL_CHUNKS = 32
-
-
-def _pooled_decisions(folder: Path, chunks: list[Chunk]) -> pd.DataFrame | None:
-    """Choices and contributions summed over every chunk, a few dozen chunks at a time.
-
-    The sums are exact integers (fixed point), so pooling in steps gives the very table that
-    pooling all at once would.
-    """
-    import pandas as pd
-
-    group = ["point", "scenario", "turn", "actor", "menu", "action", "factor"]
-
-    def pool(frames: list[pd.DataFrame]) -> pd.DataFrame:
-        table = pd.concat(frames, ignore_index=True)
-        return table.groupby(group, sort=True)[["count", "contribution_fixed"]].sum().reset_index()
-
-    pending: list[pd.DataFrame] = []
-    for frame in iter_chunk_frames(folder, "decisions", chunks):
-        if "contribution_fixed" not in frame:  # chunks saved before sums were exact
-            frame["contribution_fixed"] = to_fixed(frame["contribution_sum"])
-        pending.append(frame)
-        if len(pending) > _POOL_CHUNKS:
-            pending = [pool(pending)]
-    if not pending:
-        return None
-    table = pool(pending)
-    table["contribution_sum"] = from_fixed(table.pop("contribution_fixed"))
-    return table
 
 
 def run_batch(
