@@ -121,10 +121,8 @@ def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
     outcomes = tag(model.outcome_frame())
     tables = {"outcomes": outcomes, "decisions": tag(model.decision_pool.frame())}
     if chunk.start < task.trajectories:
-        keep = model.replications < task.trajectories
-        trajectories = model.trajectory_frame()
-        trajectories = trajectories[np.isin(trajectories.replication, model.replications[keep])]
-        tables["trajectories"] = tag(trajectories.reset_index(drop=True))
+        kept = model.trajectory_frame(model.replications < task.trajectories)
+        tables["trajectories"] = tag(kept)
     # A Mesa model and its agents reference each other, so only the cycle collector frees
     # them: collect now, or a worker running chunk after chunk holds many batches' arrays.
     del model

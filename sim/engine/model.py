@@ -362,13 +362,17 @@ class CrisisModel(mesa.Model):
         """One outcome record per replication."""
         return self.outcomes.to_frame(self.world, self.crisis)
 
-    def trajectory_frame(self) -> pd.DataFrame:
-        """Per-turn state of every replication (turn 0 is the initial state)."""
+    def trajectory_frame(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Per-turn state of every replication (turn 0 is the initial state), or of those
+        where the mask `rows` is true."""
+        replications = self.replications if rows is None else self.replications[rows]
         frames = []
         for turn, snapshot in enumerate(self.trajectory):
+            if rows is not None:
+                snapshot = {name: values[rows] for name, values in snapshot.items()}
             frame = pd.DataFrame(snapshot)
             frame.insert(0, "turn", turn)
-            frame.insert(0, "replication", self.replications)
+            frame.insert(0, "replication", replications)
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
