@@ -292,20 +292,22 @@ def save_all(
     dpi: int = 150,
     progress: Progress | None = None,
     workers: int | None = None,
+    specs: tuple[list[FigureSpec], list[str]] | None = None,
 ) -> tuple[list[Path], list[str]]:
     """Draw (or reuse) and save every figure of a run into `folder` (default: its `plots/`).
 
     Returns the files of every figure and the notes on figures the run cannot have. Figures
     whose inputs are unchanged are not redrawn; figures the run no longer has, and files of a
     redrawn figure in formats not drawn this time, are removed. Several figures are drawn by
-    `workers` processes at once (default: up to two).
+    `workers` processes at once (default: up to two). `specs`: the run's `figure_specs`, when
+    the caller has them already.
     """
     if results.outcomes.empty:
         raise WargameError(f"{results.path}: the outcome table holds no replications")
     target = Path(folder) if folder is not None else Path(results.path) / "plots"
     target.mkdir(parents=True, exist_ok=True)
     formats = tuple(formats)
-    specs, notes = figure_specs(results)
+    specs, notes = specs or figure_specs(results)
     inputs = input_key(results)
     cache = fingerprint.read_gallery(target).get("figures", {})
     written: dict[str, dict] = {}

@@ -272,7 +272,7 @@ def _png_size(payload: bytes) -> tuple[int, int]:
 def figures_section(results: Results, dpi: int = 150, progress=None) -> Section:
     folder = Path(results.path) / "plots"
     specs, notes = gallery.figure_specs(results)
-    gallery.save_all(results, folder, ("png",), dpi, progress)
+    gallery.save_all(results, folder, ("png",), dpi, progress, specs=(specs, notes))
     groups: dict[str, list[dict[str, Any]]] = {key: [] for key in _FIGURE_GROUPS}
     for spec in specs:
         payload = (folder / f"{spec.name}.png").read_bytes()
