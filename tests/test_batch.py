@@ -403,6 +403,40 @@ def test_replications_in_the_file_do_not_change_the_config_hash(tmp_path):
     assert report.reused == 100
 
 
+def test_a_recalibrated_posterior_is_another_config(tmp_path):
+    """The scenario files name the posterior by path; a folder made under one posterior must
+    not be extended, or its results reused, under a posterior recalibrated at the same path."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import yaml
+
+    shipped = ROOT / "configs" / "model" / "posterior"
+    posterior = tmp_path / "posterior"
+    posterior.mkdir()
+    meta = yaml.safe_load((shipped / "posterior.yaml").read_text())
+    shutil.copy(shipped / "posterior.yaml", posterior / "posterior.yaml")
+    shutil.copy(shipped / meta["particles"], posterior / meta["particles"])
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(
+        f"extends: {BASELINE}\nname: recalibrated\ncalibration: {posterior / 'posterior.yaml'}\n"
+    )
+    run_batch(str(scenario), runs=100, out=tmp_path / "b", show_progress=False)
+    before = (tmp_path / "b" / "outcomes.parquet").read_bytes()
+
+    table = pq.read_table(posterior / meta["particles"])
+    weights = table.column("weight").to_numpy()
+    recalibrated = weights[::-1].copy()
+    column = table.column_names.index("weight")
+    table = table.set_column(column, "weight", pa.array(recalibrated))
+    pq.write_table(table, posterior / meta["particles"])
+
+    with pytest.raises(ResultsFolderError, match="different config"):
+        run_batch(str(scenario), runs=200, out=tmp_path / "b", show_progress=False)
+    assert (tmp_path / "b" / "outcomes.parquet").read_bytes() == before
+
+
 def test_summary_is_recomputed_when_missing_or_stale(tmp_path):
     config = write_experiment(
         tmp_path, "experiment:\n  grid:\n    context.russia_ukraine_commitment: [0.2, 0.8]\n"

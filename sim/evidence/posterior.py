@@ -89,7 +89,13 @@ class Posterior:
         return float(np.average(self.column(parameter), weights=weights))
 
 
-_CACHE: dict[tuple[str, float], Posterior] = {}
+#: posterior file's (path, mtime, size) -> (the particle table's (mtime, size), the posterior)
+_CACHE: dict[tuple[str, int, int], tuple[tuple[int, int], Posterior]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 def load_posterior(path: str | Path) -> Posterior:
@@ -98,9 +104,14 @@ def load_posterior(path: str | Path) -> Posterior:
     shown = _display(path)
     if not path.is_file():
         raise ConfigError(shown, None, "posterior file not found (run 'make calibrate')")
-    key = (str(path.resolve()), path.stat().st_mtime)
+    # A recalibration may rewrite the particle table alone: a cached posterior is reused only
+    # while both its files are as they were read.
+    key = (str(path.resolve()), *_stamp(path))
     if key in _CACHE:
-        return _CACHE[key]
+        table_stamp, cached = _CACHE[key]
+        table = path.parent / str(cached.meta["particles"])
+        if table.is_file() and _stamp(table) == table_stamp:
+            return cached
     try:
         meta = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER)
     except yaml.YAMLError:
@@ -127,7 +138,7 @@ def load_posterior(path: str | Path) -> Posterior:
     if missing:
         raise ConfigError(shown, "particles", f"{table.name} lacks column '{missing[0]}'")
     posterior = Posterior(path, meta, particles)
-    _CACHE[key] = posterior
+    _CACHE[key] = (_stamp(table), posterior)
     return posterior
 
 

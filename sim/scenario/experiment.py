@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,15 +53,27 @@ class Plan:
     points: list[SweepPoint]
     resolved: dict
 
-    @property
+    @cached_property
     def config_hash(self) -> str:
-        """Fingerprint of what determines the results; more replications extend a run."""
+        """Fingerprint of what determines the results; more replications extend a run.
+
+        The files as written are not enough: a stage may shape a scenario from data of its own
+        (the calibrated posterior replaces the model's priors), and a folder made before a
+        recalibration must not pass for one made after it. So the fingerprint also covers the
+        validated scenario of each scenario's first point, as it will run (the other points
+        differ from it only by their swept values, which the resolved tree lists).
+        """
         fingerprint = copy.deepcopy(self.resolved)
         trees = [fingerprint, fingerprint["base"]]
         trees += [p["config"] for p in fingerprint["points"] if "config" in p]
         for tree in trees:
             for key in ("replications", "out", "chunk_size"):
                 (tree.get("experiment") or {}).pop(key, None)
+        firsts = {point.label: point.scenario for point in reversed(self.points)}
+        fingerprint["validated"] = {
+            label: _without_run_settings(scenario.model_dump(mode="json"))
+            for label, scenario in firsts.items()
+        }
         text = json.dumps(fingerprint, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -77,6 +90,13 @@ class Plan:
     @property
     def parameter_names(self) -> list[str]:
         return list(dict.fromkeys(k for p in self.points for k in p.parameters))
+
+
+def _without_run_settings(scenario: dict) -> dict:
+    """A validated scenario without the settings that only say how much to run, and where."""
+    for key in ("replications", "out", "chunk_size"):
+        (scenario.get("experiment") or {}).pop(key, None)
+    return scenario
 
 
 def _yaml_value(value: Any) -> str:
