@@ -136,14 +136,17 @@ def startup() -> None:
 # ----------------------------------------------------------------------------- 2. engine
 
 
-def rate_in_process(scenario, size: int, repeats: int) -> float:
-    """Best of `repeats` timings of one batch of `size` replications, in runs per second."""
-    best = float("inf")
+def rate_in_process(scenario, size: int, repeats: int) -> tuple[float, float]:
+    """Best of `repeats` timings of one batch of `size` replications, in runs per second of
+    CPU time and of wall time. The engine computes in this one thread, so on a quiet machine
+    the two agree; on a shared one the CPU time moves less with the load."""
+    cpu = wall_time = float("inf")
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         CrisisModel(scenario, size, rng=SEED).run()
-        best = min(best, time.perf_counter() - started)
-    return size / best
+        cpu = min(cpu, time.process_time() - started_cpu)
+        wall_time = min(wall_time, time.perf_counter() - started)
+    return size / cpu, size / wall_time
 
 
 def mesa_batch_run(scenario, runs: int) -> tuple[float, pd.DataFrame]:
@@ -172,8 +175,9 @@ def engine(quick: bool) -> dict[str, float]:
     print("\n2. the engine in one process, one model per batch")
     rates = {}
     for size in sizes:
-        rates[size] = rate_in_process(scenario, size, repeats=3)
-        print(f"   batch of {size:>5}: {rates[size]:>9,.0f} runs/s")
+        rates[size], by_wall = rate_in_process(scenario, size, repeats=3)
+        print(f"   batch of {size:>5}: {rates[size]:>9,.0f} runs/s of CPU time "
+              f"({by_wall:,.0f} by the clock)")  # fmt: skip
     mesa_runs = 50 if quick else 300
     mesa_rate, mesa_final = mesa_batch_run(scenario, mesa_runs)
     ours = engine_records(scenario, mesa_runs)
@@ -189,7 +193,7 @@ def engine(quick: bool) -> dict[str, float]:
     largest = max(sizes)
     target(
         f"one process, batch of {largest}",
-        f"{rates[largest]:,.0f} runs/s",
+        f"{rates[largest]:,.0f} runs/s (CPU)",
         ">= 15,000 runs/s",
         rates[largest] >= 15_000,
     )
