@@ -178,7 +178,7 @@ def test_a_move_the_turns_events_made_impossible_is_refused_and_the_model_moves(
     path = tmp_path / "g.sqlite"
     session = new_session(path, "initial.escalation=3")
     session.start()
-    session.submit("iran", {"main": "proxy_pressure"})  # needs escalation <= 3: legal now
+    session.submit("iran", {"main": "proxy_pressure"})  # needs escalation at most rung 3: legal now
     session.inject("tanker_seized")  # escalation +1 at the start of the turn
     record = session.close()
     game, now = session.game, session.clock()
@@ -191,7 +191,8 @@ def test_a_move_the_turns_events_made_impossible_is_refused_and_the_model_moves(
     # The team is told; no other team learns what it had submitted.
     assert views.team(game, "iran", now)["refused"] == [
         "Turn 1: your move proxy pressure was no longer possible once the turn's events had "
-        f"landed (it needs escalation <= 3), so the model moved for Iran: {played}."
+        "landed (it needs escalation at most rung 3 grey zone clashes), so the model moved for "
+        f"Iran: {played}."
     ]
     assert views.team(game, "china", now)["refused"] == []
     for page in (views.board(game, now), views.team(game, "china", now)):
@@ -244,7 +245,7 @@ def test_refused_moves_say_why_and_change_nothing(tmp_path):
     before = (len(session.store.entries()), session.game.digest())
     cases = {
         "not an action of Iran": ("iran", {"main": "covert_economic_lifeline"}),
-        "needs escalation >= 4": ("iran", {"main": "missile_strike"}),
+        "needs escalation at least rung 4 limited strikes": ("iran", {"main": "missile_strike"}),
         "at most 2 rungs": ("china", {"main": "technical_aid", "oil_purchases": "cut_purchases"}),
         "oil purchases": ("china", {"main": "rhetoric"}),
         "has no menu": ("iran", {"main": "hold_firm", "oil_purchases": "cut_purchases"}),

@@ -36,11 +36,12 @@ def test_a_whole_game_at_the_terminal(tmp_path):
     assert "Turn 1 of at most 2: team Tehran plays Iran" in out
     assert "Russia: you receive support 1 (rhetoric); you expect" in out
     assert " 2. hold firm - Hold firm and wait, conceding nothing" in out
-    assert "(not possible now: needs escalation >= 4)" in out
+    assert "(not possible now: needs escalation at least rung 4 limited strikes)" in out
     assert "Advisor: discount oil" in out and "economic need: oil revenue" in out
     # Bad input is explained, never fatal.
     assert "! 'nonsense' is not on the menu" in out
-    assert "! missile strike is not possible now: needs escalation >= 4." in out
+    needs = "needs escalation at least rung 4 limited strikes"
+    assert f"! missile strike is not possible now: {needs}." in out
     # China's covert act is not announced to the room, but Iran learns of it at its seat.
     turn_1 = out.split("Turn 1 is played.")[1].split("Turn 2 of at most")[0]
     assert "China: maintain purchases" in turn_1 and "covert economic lifeline" not in turn_1
@@ -85,7 +86,8 @@ def test_a_move_the_turns_events_made_impossible_is_reported_at_the_teams_next_t
         .splitlines()[-1]
         .startswith(
             "! Turn 1: your move proxy pressure was no longer possible once the turn's events had "
-            "landed (it needs escalation <= 3), so the model moved for Iran: "
+            "landed (it needs escalation at most rung 3 grey zone clashes), so the model moved "
+            "for Iran: "
         )
     )
     debriefed = out.split("DEBRIEF")[1]

@@ -91,7 +91,10 @@ def test_invalid_and_late_moves_get_a_message_and_change_nothing(served):
     assert call(f"{f}/start", {})[1]["ok"]
     entries += 1
     for form, message in (
-        ({"turn": "2", "main": "missile_strike"}, "not possible now: needs escalation >= 4"),
+        (
+            {"turn": "2", "main": "missile_strike"},
+            "not possible now: needs escalation at least rung 4 limited strikes",
+        ),
         ({"turn": "2", "main": "<script>"}, "is not an action of Iran"),
         ({"turn": "2"}, "Choose an action"),
     ):

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sim.analysis.labels import Labels, readable, sentence
+from sim.analysis import formatting as fmt
+from sim.analysis.labels import Labels, readable, rung_label, sentence
 from sim.classroom.advisor import top_choices
 from sim.classroom.config import INJECT_FIELDS, ClassroomConfig
 from sim.classroom.record import (
@@ -39,6 +40,7 @@ from sim.classroom.record import (
 )
 from sim.classroom.rulings import RULINGS, ruling_value
 from sim.engine.model import CrisisModel
+from sim.engine.world import Hormuz
 from sim.scenario.config import ContextName, Inject, Scenario
 from sim.scenario.errors import WargameError
 
@@ -51,9 +53,36 @@ def menu_title(menu: str) -> str:
     return MENU_TITLES.get(menu, readable(menu))
 
 
-def condition_text(condition) -> str:
-    """An action's precondition in words: `Israel strike >= 0.2`."""
-    return f"{readable(condition.variable)} {condition.op} {condition.value:g}"
+#: a precondition's comparison, in words
+CONDITION_WORDS = {
+    ">=": "at least",
+    "<=": "at most",
+    ">": "above",
+    "<": "below",
+    "==": "at",
+    "!=": "not at",
+}
+#: precondition variables that count rungs of a ladder, and which ladder (of `Labels`)
+LADDER_VARIABLES = {"escalation": "escalation_ladder", "own_support": "support_ladder"}
+#: precondition variables that are yes/no flags (1 or 0)
+FLAG_VARIABLES = frozenset({"war", "leader_killed"})
+
+
+def condition_text(condition, labels: Labels) -> str:
+    """An action's precondition as players read it: `escalation at least rung 4 limited
+    strikes`, `Israel strike at least 0.2`; the rules' notation (`escalation >= 4`) is for
+    scenario files."""
+    words = CONDITION_WORDS[condition.op]
+    variable, value = condition.variable, condition.value
+    whole = float(value).is_integer()
+    ladder = getattr(labels, LADDER_VARIABLES.get(variable, ""), None)
+    if ladder and whole:
+        return f"{readable(variable)} {words} rung {rung_label(ladder, int(value))}"
+    if variable == "hormuz" and whole and int(value) in iter(Hormuz):
+        return f"the Strait of Hormuz {words} {Hormuz(int(value)).name.lower()}"
+    if variable in FLAG_VARIABLES and condition.op == "==" and value in (0, 1):
+        return readable(variable) if value else f"no {readable(variable)}"
+    return f"{readable(variable)} {words} {fmt.number(value)}"
 
 
 #: the white cell, as a sender or recipient of messages
@@ -315,7 +344,7 @@ class Game:
         world = self.model.world
         menu = self.model.actors[actor_id].menus[menu_name]
         failing = [
-            condition_text(c)
+            condition_text(c, self.labels)
             for c in menu.conditions[menu.index(action)]
             if not c.holds(world, actor_id)[0]
         ]
@@ -330,7 +359,7 @@ class Game:
         """What an action requires, whatever the state: its preconditions, or the support rule."""
         menu = self.model.actors[actor_id].menus[menu_name]
         index = menu.index(action)
-        conditions = [condition_text(c) for c in menu.conditions[index]]
+        conditions = [condition_text(c, self.labels) for c in menu.conditions[index]]
         if conditions:
             return "it needs " + " and ".join(conditions)
         if menu.levels[index] >= 0:

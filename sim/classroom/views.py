@@ -260,7 +260,7 @@ def menus(game: Game, actor: str) -> list[dict[str, Any]]:
         actions = []
         for i, action in enumerate(menu.actions):
             level = int(menu.levels[i])
-            needs = [condition_text(c) for c in menu.conditions[i]]
+            needs = [condition_text(c, game.labels) for c in menu.conditions[i]]
             rank = order.index(action) + 1 if action in order else None
             actions.append(
                 {
