@@ -303,6 +303,21 @@ def test_unknown_sweep_path_is_a_clear_error(tmp_path):
     assert not (tmp_path / "x" / "outcomes.parquet").exists()
 
 
+@pytest.mark.parametrize(
+    "sweep",
+    [
+        "grid:\n    experiment.replications: [10, 20]\n",
+        "sample:\n    points: 4\n    ranges:\n      experiment.seed: [1, 9]\n",
+    ],
+)
+def test_the_experiment_settings_cannot_be_swept(tmp_path, sweep):
+    """A swept replication count or seed would be ignored by the batch: it is refused."""
+    config = write_experiment(tmp_path, f"experiment:\n  {sweep}")
+    with pytest.raises(WargameError, match="experiment's own settings cannot be swept"):
+        run_batch(config, runs=10, workers=1, out=tmp_path / "x", show_progress=False)
+    assert not (tmp_path / "x").exists()
+
+
 def test_summary_and_compare_commands(tmp_path):
     run(tmp_path / "a", runs=300)
     run(tmp_path / "b", runs=300, overrides=["context.russia_ukraine_commitment=0.1"])

@@ -439,6 +439,7 @@ def test_a_mapping_without_dist_still_merges_into_the_inherited_distribution(wri
         ("context.sanctions_intensity=1.5", "context.sanctions_intensity", ["[0.0, 1.0]"]),
         ("context.sanctions_intensity=abc", "context.sanctions_intensity", ["number", "'abc'"]),
         ("horizon=0", "horizon", ["greater than or equal to 1"]),
+        ("injects.0.turn=3", "injects.0", ["list item", "injects=[...]"]),
     ],
 )
 def test_bad_overrides_give_one_line_errors(assignment, field, expected):
@@ -446,6 +447,12 @@ def test_bad_overrides_give_one_line_errors(assignment, field, expected):
     assert_one_line(error, "--set", field, None)
     for fragment in expected:
         assert fragment in error.expected
+
+
+def test_an_item_of_a_list_the_scenario_has_is_refused_like_a_missing_one():
+    error = config_error(CONFIG_ROOT / "twelve_day_war.yaml", ["injects.0.turn=3"])
+    assert_one_line(error, "--set", "injects.0.turn", None)
+    assert "list item" in error.expected and "injects=[...]" in error.expected
 
 
 # ----------------------------------------------------------------------------- the CLI

@@ -206,6 +206,15 @@ class Experiment(Strict):
         for path, values in self.grid.items():
             if not values:
                 raise ValueError(f"grid.{path} needs at least one value")
+        swept = [*self.grid, *(self.sample.ranges if self.sample is not None else {})]
+        for path in swept:
+            if path == "experiment" or path.startswith("experiment."):
+                # The points of a sweep share one run plan: replications, seed and output
+                # are the batch's, so a swept value there would be silently ignored.
+                raise ValueError(
+                    f"{path}: the experiment's own settings cannot be swept "
+                    "(sweep a scenario value, or run separate batches)"
+                )
         return self
 
 
@@ -361,16 +370,33 @@ def apply_override(tree: dict, assignment: str, positions: dict[tuple, Position]
 
             model = _model_at(tuple(keys[:depth]))
             registered = depth == 0 and key in hooks.sections()
+            if key.isdigit() or isinstance(node, list):
+                # Overrides address mappings only: an item of a list (an inject, say) is
+                # changed by setting the whole list.
+                raise ConfigError(
+                    "--set",
+                    ".".join(keys[: depth + 1]),
+                    "a list item cannot be set on its own "
+                    f"(set the whole list: {'.'.join(keys[:depth]) or key}=[...])",
+                )
             if not registered and (model is None or key not in model.model_fields):
                 known = list(model.model_fields) if model is not None else list(map(str, node))
                 raise ConfigError(
                     "--set",
                     ".".join(keys[: depth + 1]),
-                    f"no such field (expected one of: {', '.join(known)})",
+                    f"no such field (expected one of: {', '.join(known)})"
+                    if known
+                    else "no such field (nothing can be set here)",
                 )
             node[key] = {} if depth < len(keys) - 1 else None
         if depth < len(keys) - 1 and not isinstance(node[key], dict):
             above = ".".join(keys[: depth + 1])
+            if isinstance(node[key], list):
+                raise ConfigError(
+                    "--set",
+                    ".".join(keys),
+                    f"a list item cannot be set on its own (set the whole list: {above}=[...])",
+                )
             raise ConfigError(
                 "--set", ".".join(keys), f"no such field ({above} is a value, not a mapping)"
             )
