@@ -439,6 +439,10 @@ def test_a_mapping_without_dist_still_merges_into_the_inherited_distribution(wri
         ("context.sanctions_intensity=1.5", "context.sanctions_intensity", ["[0.0, 1.0]"]),
         ("context.sanctions_intensity=abc", "context.sanctions_intensity", ["number", "'abc'"]),
         ("horizon=0", "horizon", ["greater than or equal to 1"]),
+        # NaN is told the same way in a probability, a plain number and a distribution-able one
+        ("context.sanctions_intensity=.nan", "context.sanctions_intensity", ["finite number"]),
+        ("dynamics.oil.base_price=.nan", "dynamics.oil.base_price", ["finite number (got nan)"]),
+        ("actors.iran.rationality=.nan", "actors.iran.rationality", ["finite number (got nan)"]),
         ("injects.0.turn=3", "injects.0", ["list item", "injects=[...]"]),
     ],
 )

@@ -32,12 +32,15 @@ CONFIG_ROOT = Path(__file__).resolve().parents[2] / "configs"
 
 # ----------------------------------------------------------------------------- value checks
 
+#: what a NaN or an infinity where a number is meant is told, whichever field it is in
+FINITE_EXPECTED = "expected a finite number"
+
 
 def _in_range(low: float, high: float):
     def check(param: Param) -> Param:
         lo, hi = param_support(param)
         if math.isnan(lo) or math.isnan(hi):
-            raise ValueError("expected a number, got nan")
+            raise ValueError(f"{FINITE_EXPECTED} (got nan)")
         if lo < low or hi > high:
             raise ValueError(f"expected a value in [{low}, {high}], got range [{lo}, {hi}]")
         return param
@@ -506,6 +509,8 @@ def _describe(error: dict, path: tuple, root: type[BaseModel] | None = None, ski
         )
     elif kind in ("float_parsing", "float_type"):
         message = f"expected a number (got {error.get('input')!r})"
+    elif kind == "finite_number":
+        message = f"{FINITE_EXPECTED} (got {error.get('input')!r})"
     return message
 
 
