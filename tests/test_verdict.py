@@ -65,3 +65,22 @@ def test_a_sweep_says_what_changes_the_answer(tmp_path: Path) -> None:
     russia = next(m for m in headline["moves"] if m.startswith("Russia"))
     assert "Russia's Ukraine commitment = 0.05" in russia
     assert "Russia's Ukraine commitment moves it most" in russia
+
+
+def test_a_scenario_list_names_its_scenarios_as_their_files_do(tmp_path: Path) -> None:
+    """Scenario names are identifiers: code type in summary.md, <code> in the report."""
+    from sim.analysis.results import Results
+    from sim.output.report import build_report
+
+    config = tmp_path / "pair.yaml"
+    config.write_text(
+        f"extends: {CONFIG_ROOT / 'baseline.yaml'}\nname: pair\nexperiment:\n"
+        "  replications: 60\n  scenarios: [baseline, regime_change]\n",
+        encoding="utf-8",
+    )
+    run_batch(config, workers=1, out=tmp_path / "run", show_progress=False)
+    headline = json.loads((tmp_path / "run" / "summary.json").read_text())["headline"]
+    moves = " ".join(headline["moves"])
+    assert "`regime_change`" in moves and " regime_change " not in moves
+    html = build_report(Results.load(tmp_path / "run"))
+    assert "<code>regime_change</code>" in html and "`regime_change`" not in html

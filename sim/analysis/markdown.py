@@ -10,8 +10,22 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from markupsafe import Markup
+
 from sim.analysis import formatting as fmt
 from sim.analysis.labels import Labels, sentence
+
+
+def code_spans(text: str) -> Markup:
+    """A Markdown sentence for HTML (the report, a notebook): its `code` spans as <code>, the
+    rest escaped, so names the sentences quote in code type read as they do in summary.md."""
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:  # an unpaired backtick: show the text as it is
+        return Markup("{}").format(text)
+    return Markup("").join(
+        Markup("<code>{}</code>").format(piece) if i % 2 else Markup("{}").format(piece)
+        for i, piece in enumerate(pieces)
+    )
 
 
 def cell(text: Any) -> str:

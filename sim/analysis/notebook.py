@@ -6,6 +6,7 @@ import html
 from typing import TYPE_CHECKING
 
 from sim.analysis import formatting as fmt
+from sim.analysis.markdown import code_spans
 
 if TYPE_CHECKING:
     from sim.analysis.results import Results
@@ -27,7 +28,7 @@ def results_html(results: Results) -> str:
             f"<tr><td>{html.escape(labels.outcome(name))}</td>"
             f"<td style='text-align:right'>{shown}</td><td>{ci}</td></tr>"
         )
-    verdict = html.escape(results.headline().get("text", ""))
+    verdict = code_spans(results.headline().get("text", ""))
     return (
         f"<div><strong>{html.escape(results.name)}</strong> · "
         f"{fmt.count(len(results.outcomes))} replications"

@@ -165,11 +165,12 @@ def point_table(outcomes: pd.DataFrame, parameters: list[str]) -> list[dict[str,
 
 
 def point_names(points: list[dict[str, Any]], labels: Labels | None = None) -> dict[int, str]:
-    """Each point in words for sentences: `ukraine_ceasefire`, `China's Taiwan tension = 0.9`."""
+    """Each point in words for sentences: "`ukraine_ceasefire`" (a scenario is named as its
+    file names it, in code type), "China's Taiwan tension = 0.9"."""
     names = {}
     several = len({p["scenario"] for p in points}) > 1
     for point in points:
-        parts = [point["scenario"]] if several or not point["parameters"] else []
+        parts = [f"`{point['scenario']}`"] if several or not point["parameters"] else []
         parts += [
             f"{_parameter(k, labels)} = {fmt.value(v)}" for k, v in point["parameters"].items()
         ]

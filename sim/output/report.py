@@ -36,6 +36,7 @@ from sim import __version__
 from sim.analysis import formatting as fmt
 from sim.analysis import measures
 from sim.analysis.labels import Labels, run_record, sentence
+from sim.analysis.markdown import code_spans
 from sim.analysis.results import Results
 from sim.batch.runfolder import atomic_write_text
 from sim.output import fingerprint, gallery
@@ -206,8 +207,8 @@ def headline_section(results: Results) -> Section:
         }
     html = render(
         "headline.html",
-        sentences=headline.get("sentences", []),
-        moves=headline.get("moves", []),
+        sentences=[code_spans(text) for text in headline.get("sentences", [])],
+        moves=[code_spans(text) for text in headline.get("moves", [])],
         per_point=per_point,
     )
     return Section("headline", "Headline numbers", html)
@@ -375,17 +376,6 @@ def discovery_section(results: Results) -> Section | None:
     return Section("discovery", "Scenario discovery", str(Markup("").join(parts)))
 
 
-def _code_spans(text: str) -> Markup:
-    """Markdown's `code` spans in a sentence as HTML <code>, the rest escaped."""
-    pieces = text.split("`")
-    if len(pieces) % 2 == 0:  # an unpaired backtick: show the text as it is
-        return Markup("{}").format(text)
-    return Markup("").join(
-        Markup("<code>{}</code>").format(piece) if i % 2 else Markup("{}").format(piece)
-        for i, piece in enumerate(pieces)
-    )
-
-
 def sensitivity_section(results: Results) -> Section | None:
     """The indices of `wargame sensitivity`, with their warnings, when the folder has them."""
     file = Path(results.path) / "sensitivity.json"
@@ -393,7 +383,7 @@ def sensitivity_section(results: Results) -> Section | None:
         return None
     analysis = json.loads(file.read_text(encoding="utf-8"))
     parts = [
-        Markup("<p class='note'><strong>Warning:</strong> {}.</p>").format(_code_spans(sentence(w)))
+        Markup("<p class='note'><strong>Warning:</strong> {}.</p>").format(code_spans(sentence(w)))
         for w in analysis.get("warnings", [])
     ]
     for field in analysis["outcomes"]:
@@ -461,7 +451,7 @@ def build_report(results: Results, dpi: int = 150, progress=None) -> str:
         runs=fmt.count(len(results.outcomes)),
         version=results.manifest.get("package_version", __version__),
         question=QUESTION,
-        verdict=results.headline().get("text"),
+        verdict=code_spans(results.headline().get("text") or "") or None,
         sections=sections,
     )
 
