@@ -106,7 +106,16 @@ def shown(tmp_path_factory) -> tuple[dict[str, str], set[str]]:
     """Everything the commands print and write for readers, by where it came from."""
     tmp = tmp_path_factory.mktemp("words")
     baseline, ceasefire, sobol = tmp / "baseline", tmp / "ceasefire", tmp / "sobol"
+    grid = tmp / "grid"
     design = tmp / "sobol.yaml"
+    grid_design = tmp / "grid.yaml"
+    grid_design.write_text(
+        f"extends: {CONFIG_ROOT / 'baseline.yaml'}\nname: grid_words\n"
+        "experiment:\n  trajectories: 5\n  grid:\n"
+        "    context.russia_ukraine_commitment: [0.2, 0.8]\n"
+        "    actors.russia.weights.gulf_ties: [0.5, 1.5]\n",
+        encoding="utf-8",
+    )
     design.write_text(
         f"extends: {CONFIG_ROOT / 'baseline.yaml'}\nname: sobol_words\n"
         "experiment:\n  trajectories: 20\n  sample:\n    method: sobol\n    points: 8\n"
@@ -136,14 +145,21 @@ def shown(tmp_path_factory) -> tuple[dict[str, str], set[str]]:
         "discover": wargame("discover", str(sobol), "--outcome", "russia_max_support >= 3"),
         "plot": wargame("plot", str(sobol)),
         "report": wargame("report", str(sobol)),
+        "batch (two-parameter grid)": wargame(
+            "batch", str(grid_design), "--runs", "10", "--out", str(grid)
+        ),
+        "plot (two-parameter grid)": wargame("plot", str(grid)),
+        "report (two-parameter grid)": wargame("report", str(grid)),
     }
     for folder in (baseline, sobol):
         texts[f"{folder.name}/summary.md"] = (folder / "summary.md").read_text(encoding="utf-8")
     texts["sobol/sensitivity.md"] = (sobol / "sensitivity.md").read_text(encoding="utf-8")
     texts["sobol/report.html"] = html_text((sobol / "report.html").read_text(encoding="utf-8"))
-    for svg in sorted((sobol / "plots").glob("*.svg")):
-        texts[f"figure {svg.stem}"] = svg_text(svg)
-    return texts, known_ids(load_scenario(design), [baseline, sobol])
+    texts["grid/report.html"] = html_text((grid / "report.html").read_text(encoding="utf-8"))
+    for folder in (sobol, grid):
+        for svg in sorted((folder / "plots").glob("*.svg")):
+            texts[f"figure {folder.name}/{svg.stem}"] = svg_text(svg)
+    return texts, known_ids(load_scenario(design), [baseline, sobol, grid])
 
 
 def test_the_ids_are_known(shown):
@@ -165,6 +181,7 @@ def test_the_scan_finds_an_id_and_spares_code(shown):
 def test_readers_see_words_not_ids(shown):
     texts, ids = shown
     assert len([k for k in texts if k.startswith("figure ")]) > 10, "the figures were scanned"
+    assert any(k.startswith("figure grid/") and "heat" in k for k in texts), "a heat map too"
     problems = {where: found for where, text in texts.items() if (found := ids_shown(text, ids))}
     assert not problems, json.dumps(problems, indent=2)
     # a sentence written for Markdown shows its code spans as code on the page, not as backticks
