@@ -178,6 +178,13 @@ def usable_chunks(plan: Plan, done: Iterable[Chunk]) -> list[Chunk]:
     return [c for c in done if c.stop <= runs and c.point < len(plan.points)]
 
 
+def _saved_usable_chunks(folder: Path, plan: Plan) -> list[Chunk]:
+    """The folder's finished chunks (each with the tables it must have: trajectories for the
+    first runs of a point) that lie within the runs asked for."""
+    kept = plan.experiment.trajectories
+    return usable_chunks(plan, finished_chunks(folder, lambda chunk: chunk.start < kept))
+
+
 def missing_chunks(plan: Plan, done: Iterable[Chunk], chunk_size: int) -> list[Chunk]:
     """Chunks still to run: replications no usable chunk covers, cut on a fixed grid.
 
@@ -362,9 +369,7 @@ def _finished(folder: Path, plan: Plan, manifest: dict[str, Any]) -> bool:
         and outputs_intact(folder, manifest.get("outputs"))
     ):
         return False
-    chunks = usable_chunks(
-        plan, finished_chunks(folder, lambda chunk: chunk.start < experiment.trajectories)
-    )
+    chunks = _saved_usable_chunks(folder, plan)
     runs = experiment.replications
     return sum(c.size for c in chunks) == runs * len(plan.points) and not missing_chunks(
         plan, chunks, runs
@@ -426,12 +431,9 @@ def _run_locked(
     chunk_size = chunk_size or experiment.chunk_size or default_chunk_size(plan, workers)
     atomic_write_text(folder / CONFIG, dump(plan.resolved, sort_keys=False, allow_unicode=True))
 
-    def keeps_trajectories(chunk: Chunk) -> bool:
-        return chunk.start < experiment.trajectories
-
     def saved_chunks() -> list[Chunk]:
         """Verified, non-overlapping chunks within the runs asked for."""
-        return reconcile(folder, usable_chunks(plan, finished_chunks(folder, keeps_trajectories)))
+        return reconcile(folder, _saved_usable_chunks(folder, plan))
 
     done = saved_chunks()
     todo = missing_chunks(plan, done, chunk_size)
