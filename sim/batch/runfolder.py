@@ -279,7 +279,7 @@ def write_chunk(folder: Path, chunk: Chunk, tables: dict[str, pd.DataFrame]) -> 
     commit_chunk(folder, chunk, stage_chunk(folder, chunk, tables))
 
 
-def _digest(path: Path) -> str | None:
+def file_digest(path: Path) -> str | None:
     """SHA-256 of a file, read a block at a time (a table may be larger than memory)."""
     try:
         with open(path, "rb") as handle:
@@ -290,7 +290,7 @@ def _digest(path: Path) -> str | None:
 
 def output_digests(folder: Path) -> dict[str, str]:
     """Checksums of a finished batch's tables, summary and configuration (those it has)."""
-    digests = {name: _digest(folder / name) for name in OUTPUTS}
+    digests = {name: file_digest(folder / name) for name in OUTPUTS}
     return {name: digest for name, digest in digests.items() if digest is not None}
 
 
@@ -324,7 +324,7 @@ def _verified(folder: Path, chunk: Chunk, kinds: list[str]) -> bool:
             return False
         if not isinstance(sums, dict) or not set(kinds) <= set(sums):
             return False
-        return all(_digest(_chunk_path(folder, chunk, kind)) == sums[kind] for kind in sums)
+        return all(file_digest(_chunk_path(folder, chunk, kind)) == sums[kind] for kind in sums)
     present = [
         k
         for k in ("outcomes", "decisions", "trajectories")
@@ -334,7 +334,7 @@ def _verified(folder: Path, chunk: Chunk, kinds: list[str]) -> bool:
         return False
     if not all(_fully_readable(_chunk_path(folder, chunk, kind)) for kind in present):
         return False
-    sums = {kind: _digest(_chunk_path(folder, chunk, kind)) for kind in present}
+    sums = {kind: file_digest(_chunk_path(folder, chunk, kind)) for kind in present}
     atomic_write_text(sums_path, json.dumps(sums, sort_keys=True) + "\n")
     return True
 

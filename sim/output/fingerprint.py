@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sim.batch.runfolder import CONFIG, DECISIONS, MANIFEST, OUTCOMES, TRAJECTORIES
+from sim.batch.runfolder import CONFIG, DECISIONS, MANIFEST, OUTCOMES, TRAJECTORIES, file_digest
 
 #: the gallery's record of the figures in a plots folder
 CACHE = ".gallery.json"
@@ -33,15 +33,17 @@ MANIFEST_FIELDS = ("name", "design", "parameters")
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 _TEMPLATES = Path(__file__).with_name("templates")
-_BLOCK = 1 << 20
 
 
 def _add_file(digest: Any, path: Path) -> None:
-    digest.update(path.name.encode() + b"\0")
-    with path.open("rb") as handle:
-        while block := handle.read(_BLOCK):
-            digest.update(block)
-    digest.update(b"\0")
+    """Add a file's name and checksum (the run folder's, read a block at a time)."""
+    digest.update(f"{path.name}\0{file_digest(path)}\0".encode())
+
+
+def add_manifest_fields(digest: Any, manifest: dict[str, Any]) -> None:
+    """Add the manifest fields the figures read."""
+    shown = {k: manifest.get(k) for k in MANIFEST_FIELDS}
+    digest.update(json.dumps(shown, sort_keys=True, default=str).encode())
 
 
 @lru_cache(maxsize=1)
@@ -63,8 +65,7 @@ def figure_inputs(folder: Path, manifest: dict[str, Any]) -> str:
         file = folder / name
         if file.is_file():
             _add_file(digest, file)
-    shown = {k: manifest.get(k) for k in MANIFEST_FIELDS}
-    digest.update(json.dumps(shown, sort_keys=True, default=str).encode())
+    add_manifest_fields(digest, manifest)
     return digest.hexdigest()
 
 

@@ -280,8 +280,7 @@ def input_key(results: Results) -> str:
     for table in tables:
         digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
         digest.update(",".join(map(str, table.columns)).encode())
-    shown = {k: results.manifest.get(k) for k in fingerprint.MANIFEST_FIELDS}
-    digest.update(json.dumps(shown, sort_keys=True, default=str).encode())
+    fingerprint.add_manifest_fields(digest, results.manifest)
     return digest.hexdigest()
 
 
