@@ -62,8 +62,6 @@ CONDITION_WORDS = {
     "==": "at",
     "!=": "not at",
 }
-#: precondition variables that count rungs of a ladder, and which ladder (of `Labels`)
-LADDER_VARIABLES = {"escalation": "escalation_ladder", "own_support": "support_ladder"}
 #: precondition variables that are yes/no flags (1 or 0)
 FLAG_VARIABLES = frozenset({"war", "leader_killed"})
 
@@ -75,7 +73,8 @@ def condition_text(condition, labels: Labels) -> str:
     words = CONDITION_WORDS[condition.op]
     variable, value = condition.variable, condition.value
     whole = float(value).is_integer()
-    ladder = getattr(labels, LADDER_VARIABLES.get(variable, ""), None)
+    ladders = {"escalation": labels.escalation_ladder, "own_support": labels.support_ladder}
+    ladder = ladders.get(variable)  # a variable that counts rungs of a ladder
     if ladder and whole:
         return f"{readable(variable)} {words} rung {rung_label(ladder, int(value))}"
     if variable == "hormuz" and whole and int(value) in iter(Hormuz):
