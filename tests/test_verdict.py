@@ -53,15 +53,23 @@ def test_a_smaller_rerun_says_which_subset_it_describes(tmp_path: Path) -> None:
     assert "40 of the 60 replications saved" in (out / "summary.md").read_text()
 
 
-def test_a_sweep_says_what_changes_the_answer(tmp_path: Path) -> None:
-    config = tmp_path / "grid.yaml"
+def _sweep_headline(tmp_path: Path, name: str, sweep: str) -> dict:
+    """Run 60 replications per point of the baseline with `sweep` (the lines of an experiment
+    block after `replications`) and return the headline of its summary."""
+    config = tmp_path / f"{name}.yaml"
     config.write_text(
-        f"extends: {CONFIG_ROOT / 'baseline.yaml'}\nname: tiny\nexperiment:\n"
-        "  replications: 60\n  grid:\n    context.russia_ukraine_commitment: [0.05, 0.95]\n",
+        f"extends: {CONFIG_ROOT / 'baseline.yaml'}\nname: {name}\nexperiment:\n"
+        f"  replications: 60\n{sweep}",
         encoding="utf-8",
     )
     run_batch(config, workers=1, out=tmp_path / "run", show_progress=False)
-    headline = json.loads((tmp_path / "run" / "summary.json").read_text())["headline"]
+    return json.loads((tmp_path / "run" / "summary.json").read_text())["headline"]
+
+
+def test_a_sweep_says_what_changes_the_answer(tmp_path: Path) -> None:
+    headline = _sweep_headline(
+        tmp_path, "tiny", "  grid:\n    context.russia_ukraine_commitment: [0.05, 0.95]\n"
+    )
     russia = next(m for m in headline["moves"] if m.startswith("Russia"))
     assert "Russia's Ukraine commitment = 0.05" in russia
     assert "Russia's Ukraine commitment moves it most" in russia
@@ -72,14 +80,7 @@ def test_a_scenario_list_names_its_scenarios_as_their_files_do(tmp_path: Path) -
     from sim.analysis.results import Results
     from sim.output.report import build_report
 
-    config = tmp_path / "pair.yaml"
-    config.write_text(
-        f"extends: {CONFIG_ROOT / 'baseline.yaml'}\nname: pair\nexperiment:\n"
-        "  replications: 60\n  scenarios: [baseline, regime_change]\n",
-        encoding="utf-8",
-    )
-    run_batch(config, workers=1, out=tmp_path / "run", show_progress=False)
-    headline = json.loads((tmp_path / "run" / "summary.json").read_text())["headline"]
+    headline = _sweep_headline(tmp_path, "pair", "  scenarios: [baseline, regime_change]\n")
     moves = " ".join(headline["moves"])
     assert "`regime_change`" in moves and " regime_change " not in moves
     html = build_report(Results.load(tmp_path / "run"))
